@@ -1,0 +1,43 @@
+"""metalus_py: an execution-plan orchestrator for data applications (the Python counterpart of Metalus).
+
+Public names; everything else is internal.
+"""
+
+from metalus_py.api import load_document, run_application, run_pipeline, validate_application
+from metalus_py.context import PipelineContext
+from metalus_py.events import PipelineListener, RunEvent
+from metalus_py.exceptions import (
+    ApplicationError,
+    ForkedPipelineStepException,
+    PauseException,
+    PipelineException,
+    SkipExecutionException,
+    SkipExecutionPipelineStepException,
+    SplitStepException,
+    StepError,
+)
+from metalus_py.results import RunResult
+from metalus_py.steps.response import StepResponse
+from metalus_py.validation import ApplicationValidationError, ValidationReport
+
+__all__ = [
+    "ApplicationError",
+    "ApplicationValidationError",
+    "ForkedPipelineStepException",
+    "PauseException",
+    "PipelineContext",
+    "PipelineException",
+    "PipelineListener",
+    "RunEvent",
+    "RunResult",
+    "SkipExecutionException",
+    "SkipExecutionPipelineStepException",
+    "SplitStepException",
+    "StepError",
+    "StepResponse",
+    "ValidationReport",
+    "load_document",
+    "run_application",
+    "run_pipeline",
+    "validate_application",
+]

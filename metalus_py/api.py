@@ -1,0 +1,208 @@
+"""The Python entry points: load, validate and run applications and single pipelines."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from metalus_py.context import PipelineContext, PipelineParameters
+from metalus_py.events import EventBus, Listener
+from metalus_py.exceptions import ApplicationError
+from metalus_py.flow.pipeline_flow import run_pipeline as _run_pipeline_flow
+from metalus_py.flow.tracker import StepTracker
+from metalus_py.loader import parse_json, read_text, unwrap_application
+from metalus_py.model.application import Application
+from metalus_py.model.pipeline import Pipeline
+from metalus_py.plan.graph import ExecutionGraph
+from metalus_py.plan.runner import ExecutionBackend, LocalBackend, PlanRunner
+from metalus_py.plan.setup import PreparedApplication, prepare_application
+from metalus_py.records import PipelineRecord, now
+from metalus_py.results import RunResult
+from metalus_py.runtime import MapPipelineManager, RunServices, StepJournal, default_workers
+from metalus_py.steps.resolution import StepResolver
+from metalus_py.validation import ValidationReport, validate_document
+
+
+def _ensure_import_paths(source: str | None) -> None:
+    """Step packages are found from the current directory and the application's folder."""
+    candidates = [os.getcwd()]
+    if source and "://" not in source:
+        candidates.append(os.path.dirname(os.path.abspath(source)))
+    for path in candidates:
+        if path not in sys.path:
+            sys.path.insert(0, path)
+
+
+def load_document(location: str) -> Any:
+    """Read and parse an application file (local path or fsspec URL)."""
+    return unwrap_application(parse_json(read_text(location), location))
+
+
+def validate_application(
+    application: str | Mapping[str, Any] | Application,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    strict: bool = False,
+    source: str | None = None,
+) -> ValidationReport:
+    """Check an application without running anything; the report lists every problem."""
+    document, source = _document(application, source)
+    _ensure_import_paths(source)
+    return validate_document(document, source=source, parameters=dict(parameters or {}), strict=strict)
+
+
+def _document(application: str | Mapping[str, Any] | Application, source: str | None) -> tuple[Any, str]:
+    if isinstance(application, str):
+        return load_document(application), application
+    if isinstance(application, Application):
+        return application.to_json_dict(), source or "<application>"
+    return dict(application), source or "<application>"
+
+
+def run_application(
+    application: str | Mapping[str, Any] | Application,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    source: str | None = None,
+    run_id: str | None = None,
+    max_workers: int | None = None,
+    listeners: list[Listener] | None = None,
+    root_executions: list[str] | None = None,
+    strict: bool = False,
+    credential_provider: Any = None,
+    journal: StepJournal | None = None,
+    backend: ExecutionBackend | None = None,
+) -> RunResult:
+    """Validate and run an application; return its result (``result.to_dict()`` is the document).
+
+    Raises:
+        ApplicationValidationError: the application is invalid (nothing ran).
+    """
+    params = dict(parameters or {})
+    report = validate_application(application, params, strict=strict, source=source)
+    report.raise_for_errors()
+    document, source_name = _document(application, source)
+    model = Application.model_validate(document)
+    prepared = prepare_application(model, source_name, params)
+    roots = root_executions
+    if roots is None and isinstance(params.get("root-executions"), str):
+        roots = [r.strip() for r in str(params["root-executions"]).split(",") if r.strip()]
+    return run_prepared(
+        prepared,
+        run_id=run_id,
+        max_workers=max_workers,
+        listeners=listeners,
+        root_executions=roots,
+        credential_provider=credential_provider,
+        journal=journal,
+        backend=backend,
+    )
+
+
+def build_services(
+    prepared: PreparedApplication,
+    *,
+    run_id: str,
+    max_workers: int | None = None,
+    listeners: list[Listener] | None = None,
+    credential_provider: Any = None,
+    journal: StepJournal | None = None,
+) -> RunServices:
+    from metalus_py.credentials import default_credential_provider
+
+    application = prepared.application
+    ids = {p.id for p in application.pipelines if p.id}
+    for execution in prepared.executions.values():
+        ids.update(p.id for p in execution.pipelines if p.id)
+    services = RunServices(
+        resolver=StepResolver(application.step_packages),
+        pipeline_manager=prepared.pipeline_manager,
+        pipeline_ids=frozenset(ids),
+        credential_provider=credential_provider or default_credential_provider(prepared.parameters),
+        events=EventBus(listeners),
+        max_workers=max_workers or default_workers(),
+        run_id=run_id,
+    )
+    if journal is not None:
+        services.journal = journal
+    return services
+
+
+def run_prepared(
+    prepared: PreparedApplication,
+    *,
+    run_id: str | None = None,
+    max_workers: int | None = None,
+    listeners: list[Listener] | None = None,
+    root_executions: list[str] | None = None,
+    credential_provider: Any = None,
+    journal: StepJournal | None = None,
+    backend: ExecutionBackend | None = None,
+    services: RunServices | None = None,
+) -> RunResult:
+    """Run an already validated and prepared application."""
+    from metalus_py.events import RunEvent
+
+    run_id = run_id or uuid.uuid4().hex[:12]
+    services = services or build_services(
+        prepared, run_id=run_id, max_workers=max_workers, listeners=listeners,
+        credential_provider=credential_provider, journal=journal,
+    )
+    graph = ExecutionGraph(prepared.application)
+    graph.compute_scopes()
+    backend = backend or LocalBackend(services, services.max_workers)
+    started = now()
+    services.events.emit(RunEvent("application_started", run_id=run_id, data={"applicationId": prepared.application_id}))
+    try:
+        outcomes = PlanRunner(prepared, graph, services, backend, root_executions=root_executions).run()
+    finally:
+        backend.shutdown()
+    result = RunResult(run_id, prepared.application_id, _ordered(outcomes, prepared), started, now(),
+                       killed=services.kill.run_killed)
+    services.events.emit(RunEvent("application_finished", run_id=run_id, status=result.status,
+                                  duration=result.ended_at - started))
+    return result
+
+
+def _ordered(outcomes: dict[str, Any], prepared: PreparedApplication) -> dict[str, Any]:
+    order = {eid: i for i, eid in enumerate(prepared.executions)}
+    return dict(sorted(outcomes.items(), key=lambda kv: (order.get(kv[1].execution_id, 0), kv[1].fork_index or [])))
+
+
+def run_pipeline(
+    pipeline: Pipeline | Mapping[str, Any],
+    globals: Mapping[str, Any] | None = None,
+    *,
+    step_packages: list[str] | None = None,
+    pipelines: list[Pipeline] | None = None,
+    parameters: Mapping[str, Mapping[str, Any]] | None = None,
+    credential_provider: Any = None,
+) -> PipelineContext:
+    """Run one pipeline with ``globals`` and return its final context (step results inside).
+
+    Raises:
+        PipelineException: the pipeline failed; ``error.context`` holds the results so far.
+    """
+    model = pipeline if isinstance(pipeline, Pipeline) else Pipeline.model_validate(dict(pipeline))
+    library = {p.id: p for p in (pipelines or []) if p.id}
+    library.setdefault(model.id or "", model)
+    services = RunServices(
+        resolver=StepResolver(step_packages or []),
+        pipeline_manager=MapPipelineManager(library),
+        pipeline_ids=frozenset(library),
+        credential_provider=credential_provider,
+    )
+    ctx = PipelineContext(
+        globals=dict(globals or {}), parameters=PipelineParameters(parameters or {}), services=services,
+        execution_key="pipeline",
+    )
+    record = PipelineRecord(model.id or "")
+    _run_pipeline_flow(model, ctx, StepTracker(record, execution_id="pipeline", fork_index=None))
+    ctx.records = record  # type: ignore[attr-defined]
+    return ctx
+
+
+__all__ = ["ApplicationError", "load_document", "run_application", "run_pipeline", "validate_application"]

@@ -1,0 +1,5 @@
+import sys
+
+from metalus_py.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,95 @@
+"""What a run shows while it runs: a live view on a terminal, one plain line per event otherwise."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any, TextIO
+
+from metalus_py.events import RunEvent
+
+_SHOWN = {
+    "execution_started", "execution_finished", "execution_stopped", "execution_skipped",
+    "pipeline_started", "pipeline_finished", "step_exception", "step_retry", "step_killed",
+}
+_VERBOSE = _SHOWN | {"step_started", "step_finished"}
+
+
+def _where(event: RunEvent) -> str:
+    parts = [event.execution_id or ""]
+    if event.fork_index:
+        parts[0] += "".join(f"[{i}]" for i in event.fork_index)
+    if event.pipeline_id:
+        parts.append(event.pipeline_id)
+    if event.path or event.step_id:
+        parts.append(event.path or event.step_id or "")
+    return ".".join(p for p in parts if p)
+
+
+class PlainProgress:
+    """One line per event on a stream (stderr by default)."""
+
+    def __init__(self, stream: TextIO | None = None, *, verbose: bool = False) -> None:
+        self.stream = stream or sys.stderr
+        self.kinds = _VERBOSE if verbose else _SHOWN
+        self._lock = threading.Lock()
+
+    def on_event(self, event: RunEvent) -> None:
+        if event.kind not in self.kinds:
+            return
+        details = []
+        if event.status:
+            details.append(event.status)
+        if event.duration is not None:
+            details.append(f"{event.duration:.3f}s")
+        if event.error:
+            details.append(event.error.splitlines()[0][:300])
+        line = f"[metalus] {event.kind:<18} {_where(event)} {' '.join(details)}".rstrip()
+        with self._lock:
+            print(line, file=self.stream, flush=True)
+
+
+class LiveProgress:
+    """A live table of executions and their current step (rich), for terminals."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.live import Live
+        from rich.table import Table
+
+        self._table_cls = Table
+        self._rows: dict[str, tuple[str, str]] = {}
+        self._lock = threading.Lock()
+        self._live = Live(self._render(), console=Console(stderr=True), refresh_per_second=8, transient=False)
+
+    def _render(self) -> Any:
+        table = self._table_cls(title="metalus run", expand=False)
+        table.add_column("execution")
+        table.add_column("status")
+        table.add_column("current")
+        for key, (status, current) in list(self._rows.items())[-40:]:
+            table.add_row(key, status, current)
+        return table
+
+    def __enter__(self) -> LiveProgress:
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._live.update(self._render())
+        self._live.__exit__(None, None, None)
+
+    def on_event(self, event: RunEvent) -> None:
+        key = (event.execution_id or "") + "".join(f"[{i}]" for i in (event.fork_index or []))
+        with self._lock:
+            status, current = self._rows.get(key, ("PENDING", ""))
+            if event.kind == "execution_started":
+                status = "RUNNING"
+            elif event.kind.startswith("execution_") and event.status:
+                status = event.status
+            elif event.kind == "step_started":
+                current = f"{event.pipeline_id}.{event.path}"
+            elif event.kind in ("step_exception", "step_retry"):
+                current = f"{event.kind}: {event.path}"
+            self._rows[key] = (status, current)
+        self._live.update(self._render())

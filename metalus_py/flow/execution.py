@@ -1,0 +1,193 @@
+"""Running one execution: evaluation pipelines decide RUN/SKIP/STOP, then its pipelines in order."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from metalus_py.context import PipelineContext, PipelineParameters
+from metalus_py.events import RunEvent
+from metalus_py.exceptions import PauseException, PipelineException, SkipExecutionException, StepKilledException
+from metalus_py.flow.pipeline_flow import run_pipeline
+from metalus_py.flow.tracker import StepTracker, error_info
+from metalus_py.model.pipeline import Pipeline
+from metalus_py.records import ErrorInfo, PipelineRecord, now
+from metalus_py.runtime import RunServices
+
+_LOG = logging.getLogger("metalus_py.execution")
+
+
+@dataclass
+class ExecutionOutcome:
+    """What one execution instance produced: its status, final globals and step results."""
+
+    key: str
+    execution_id: str
+    fork_index: list[int] | None
+    status: str
+    reason: str | None = None
+    error: ErrorInfo | None = None
+    globals: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pipelines: dict[str, PipelineRecord] = field(default_factory=dict)
+    started_at: float = field(default_factory=now)
+    ended_at: float | None = None
+
+    @property
+    def favourable(self) -> bool:
+        """Whether children may run after this execution."""
+        return self.status in ("COMPLETE", "SKIPPED")
+
+
+@dataclass
+class ExecutionSpec:
+    """Everything needed to run one execution instance (it pickles for remote workers)."""
+
+    key: str
+    execution_id: str
+    fork_index: list[int] | None
+    globals: dict[str, Any]
+    parameters: dict[str, dict[str, Any]]
+    pipelines: list[Pipeline]
+    evaluation_pipelines: list[Pipeline]
+    initial_pipeline_id: str | None = None
+
+
+def run_execution(spec: ExecutionSpec, services: RunServices) -> ExecutionOutcome:
+    """Run one execution instance and report its outcome (never raises for step failures)."""
+    outcome = ExecutionOutcome(spec.key, spec.execution_id, spec.fork_index, "RUNNING")
+    _emit(services, "execution_started", spec)
+    globals_ = dict(spec.globals)
+    globals_["executionId"] = spec.execution_id
+    if spec.evaluation_pipelines:
+        decision = _evaluate(spec, services, outcome, globals_)
+        if decision is not None:
+            return _close(outcome, services, spec)
+    ctx = PipelineContext(
+        globals=globals_,
+        parameters=PipelineParameters(spec.parameters),
+        services=services,
+        execution_key=spec.key,
+    )
+    pipelines = _from_initial(spec.pipelines, spec.initial_pipeline_id)
+    try:
+        for pipeline in pipelines:
+            _run_one(pipeline, ctx, services, spec, outcome)
+        outcome.status = "COMPLETE"
+    except SkipExecutionException as skip:
+        outcome.status, outcome.reason = "SKIPPED", skip.message or "a pipeline asked to skip the execution"
+        _mark_skipped(pipelines, outcome)
+    except PauseException as pause:
+        outcome.status, outcome.reason, outcome.error = "PAUSED", pause.message, error_info(pause)
+    except StepKilledException as killed:
+        outcome.status, outcome.reason, outcome.error = "KILLED", killed.message, error_info(killed)
+    except Exception as exc:
+        outcome.status, outcome.error = "ERROR", error_info(exc)
+        outcome.reason = outcome.error.message
+    outcome.globals = ctx.globals
+    outcome.parameters = ctx.parameters.to_dict()
+    return _close(outcome, services, spec)
+
+
+def _run_one(
+    pipeline: Pipeline, ctx: PipelineContext, services: RunServices, spec: ExecutionSpec, outcome: ExecutionOutcome
+) -> None:
+    record = PipelineRecord(pipeline.id or "")
+    outcome.pipelines[record.pipeline_id] = record
+    services.events.emit(_pipeline_event("pipeline_started", services, spec, record))
+    try:
+        run_pipeline(pipeline, ctx, StepTracker(record, execution_id=spec.execution_id, fork_index=spec.fork_index))
+        record.status = "COMPLETE"
+    except SkipExecutionException:
+        record.status = "SKIPPED"
+        raise
+    except PauseException as pause:
+        record.status, record.error = "PAUSED", error_info(pause)
+        raise
+    except Exception as exc:
+        record.status, record.error = "ERROR", error_info(exc)
+        raise
+    finally:
+        record.ended_at = now()
+        services.events.emit(_pipeline_event("pipeline_finished", services, spec, record))
+
+
+def _evaluate(
+    spec: ExecutionSpec, services: RunServices, outcome: ExecutionOutcome, globals_: dict[str, Any]
+) -> str | None:
+    """Run the evaluation pipelines; return ``None`` for RUN, else the decided status."""
+    eval_globals = dict(globals_)
+    eval_globals["executionId"] = f"{spec.execution_id}-evaluation"
+    ctx = PipelineContext(
+        globals=eval_globals,
+        parameters=PipelineParameters(spec.parameters),
+        services=services,
+        execution_key=spec.key,
+        scope=("evaluation",),
+    )
+    try:
+        for pipeline in spec.evaluation_pipelines:
+            record_holder = ExecutionOutcome(spec.key, spec.execution_id, spec.fork_index, "RUNNING")
+            _run_one(pipeline, ctx, services, spec, record_holder)
+            for pid, record in record_holder.pipelines.items():
+                record.evaluation = True
+                outcome.pipelines[f"{pid} (evaluation)"] = record
+        return None
+    except SkipExecutionException as skip:
+        outcome.status, outcome.reason = "SKIPPED", f"evaluation decided SKIP: {skip.message}"
+        _mark_skipped(spec.pipelines, outcome)
+    except StepKilledException as killed:
+        outcome.status, outcome.reason, outcome.error = "KILLED", killed.message, error_info(killed)
+    except PipelineException as stop:
+        outcome.status, outcome.reason = "STOPPED", f"evaluation decided STOP: {stop}"
+        outcome.error = error_info(stop)
+    except Exception as exc:
+        outcome.status, outcome.error = "ERROR", error_info(exc)
+        outcome.reason = f"evaluation failed: {outcome.error.message}"
+    outcome.globals = dict(globals_)
+    return outcome.status
+
+
+def _mark_skipped(pipelines: list[Pipeline], outcome: ExecutionOutcome) -> None:
+    for pipeline in pipelines:
+        pid = pipeline.id or ""
+        if pid not in outcome.pipelines:
+            outcome.pipelines[pid] = PipelineRecord(pid, status="SKIPPED", ended_at=now())
+
+
+def _from_initial(pipelines: list[Pipeline], initial: str | None) -> list[Pipeline]:
+    if initial:
+        for index, pipeline in enumerate(pipelines):
+            if pipeline.id == initial:
+                return pipelines[index:]
+    return pipelines
+
+
+def _close(outcome: ExecutionOutcome, services: RunServices, spec: ExecutionSpec) -> ExecutionOutcome:
+    outcome.ended_at = now()
+    kind = {
+        "COMPLETE": "execution_finished",
+        "SKIPPED": "execution_skipped",
+    }.get(outcome.status, "execution_stopped")
+    _emit(services, kind, spec, status=outcome.status, error=outcome.reason if outcome.error else None,
+          duration=outcome.ended_at - outcome.started_at)
+    return outcome
+
+
+def _emit(services: RunServices, kind: str, spec: ExecutionSpec, **extra: Any) -> None:
+    services.events.emit(
+        RunEvent(kind, run_id=services.run_id, execution_id=spec.execution_id, fork_index=spec.fork_index, **extra)
+    )
+
+
+def _pipeline_event(kind: str, services: RunServices, spec: ExecutionSpec, record: PipelineRecord) -> RunEvent:
+    return RunEvent(
+        kind,
+        run_id=services.run_id,
+        execution_id=spec.execution_id,
+        fork_index=spec.fork_index,
+        pipeline_id=record.pipeline_id,
+        status=record.status if kind.endswith("finished") else None,
+        duration=(record.ended_at - record.started_at) if record.ended_at else None,
+    )

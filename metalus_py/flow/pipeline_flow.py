@@ -1,0 +1,330 @@
+"""The step loop: run a pipeline's steps from the first, one at a time, following the flow.
+
+The loop is iterative (a 10,000-step chain needs no recursion) and updates the context in
+place. Fork, split and step-group steps hand their work to their own modules, which call back
+into :func:`run_path` for the steps they contain.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from metalus_py.context import PipelineContext
+from metalus_py.exceptions import (
+    MappingError,
+    PauseException,
+    PipelineException,
+    SkipExecutionException,
+    StepError,
+    StepKilledException,
+)
+from metalus_py.flow.structure import FlowStructure
+from metalus_py.flow.tracker import StepTracker
+from metalus_py.mapping import map_parameter, map_value
+from metalus_py.model.pipeline import Pipeline, PipelineStep
+from metalus_py.records import StepRecord
+from metalus_py.runtime import StepKey
+from metalus_py.steps.binding import bind_arguments
+from metalus_py.steps.response import (
+    GLOBAL_LINK_PREFIX,
+    GLOBALS_PREFIX,
+    METRICS_PREFIX,
+    StepResponse,
+    as_step_response,
+)
+
+_LOG = logging.getLogger("metalus_py.flow")
+
+#: Step types whose body is a function call.
+FUNCTION_TYPES = frozenset({"pipeline", "branch"})
+
+
+@dataclass
+class PipelineRun:
+    """One pipeline being run: its definition, step table and tracker."""
+
+    pipeline: Pipeline
+    tracker: StepTracker
+    steps: dict[str, PipelineStep] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.steps = self.pipeline.step_map()
+
+    @property
+    def pipeline_id(self) -> str:
+        return self.pipeline.id or ""
+
+    @cached_property
+    def structure(self) -> FlowStructure:
+        return FlowStructure(self.pipeline)
+
+
+def run_pipeline(pipeline: Pipeline, ctx: PipelineContext, tracker: StepTracker) -> PipelineContext:
+    """Run a whole pipeline, then act on the step messages left by its steps.
+
+    Raises:
+        PipelineException: (or a subclass) when a step fails, a message pauses or errors, or a
+            step asks to skip the execution. ``context`` holds the context at the failure.
+    """
+    run = PipelineRun(pipeline, tracker)
+    if not pipeline.steps:
+        raise PipelineException(f"pipeline [{run.pipeline_id}] has no steps", pipeline_id=run.pipeline_id)
+    first = pipeline.steps[0].id or ""
+    ctx.parameters.ensure(run.pipeline_id)
+    ctx.globals["pipelineId"] = run.pipeline_id
+    ctx.globals["stepId"] = first
+    try:
+        run_path(run, first, ctx)
+    except PipelineException as error:
+        error.set_progress(step_id=ctx.globals.get("stepId"), pipeline_id=run.pipeline_id)
+        if error.context is None:
+            error.context = ctx
+        raise
+    raise_for_messages(ctx, run.pipeline_id)
+    return ctx
+
+
+def raise_for_messages(ctx: PipelineContext, pipeline_id: str) -> None:
+    """Turn the first ``error``/``pause``/``skip`` step message into its exception."""
+    for message in ctx.step_messages:
+        if message.kind in ("error", "pause", "skip"):
+            cls = {"error": PipelineException, "pause": PauseException, "skip": SkipExecutionException}[message.kind]
+            error = cls(message.message, step_id=message.step_id, pipeline_id=message.pipeline_id or pipeline_id)
+            error.context = ctx
+            raise error
+        if message.kind == "warn":
+            _LOG.warning("step %s in pipeline %s: %s", message.step_id, message.pipeline_id, message.message)
+
+
+def run_path(run: PipelineRun, start_id: str | None, ctx: PipelineContext) -> PipelineContext:
+    """Run steps from ``start_id`` until the flow ends or reaches a join or merge step."""
+    step_id = start_id
+    while step_id:
+        step = run.steps.get(step_id)
+        if step is None:
+            if run.structure.is_join_target(step_id):
+                return ctx
+            raise PipelineException(
+                f"Step Id ({step_id}) does not exist in pipeline", pipeline_id=run.pipeline_id
+            )
+        step_id = execute_step(run, step, ctx)
+        if step_id and step_id in run.steps and run.steps[step_id].type_name in ("join", "merge"):
+            return ctx
+    return ctx
+
+
+def execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext) -> str | None:
+    """Run one step (with retries and ``nextStepOnError``) and return the id of the next step."""
+    step_id = step.id or ""
+    path = ".".join((*ctx.scope, step_id))
+    key = StepKey(ctx.execution_key, run.pipeline_id, path)
+    kind = step.type_name
+    persist = step.persist if step.persist is not None else ctx.services.persist_default
+    record = run.tracker.started(ctx, step_id, path)
+    ctx.globals["stepId"] = step_id
+    if kind in FUNCTION_TYPES:
+        restored = ctx.services.journal.begin(key, persist=persist)
+        if restored is not None:
+            record.attempts = 0
+            return _finish(run, step, ctx, key, record, restored, persist=persist, restored=True)
+    attempt = 0
+    while True:
+        ctx.globals["stepRetryCount"] = attempt
+        record.attempts = attempt + 1
+        try:
+            if ctx.services.kill.step_killed(key):
+                raise StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
+            outcome = _dispatch(run, step, ctx, record)
+            break
+        except Exception as exc:
+            error = _normalise(exc, step_id, run.pipeline_id)
+            delay = _retry_delay(step, attempt, error)
+            if delay is not None:
+                run.tracker.retry(ctx, record, error, delay)
+                if ctx.services.kill.step_killed(key):
+                    error = StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
+                else:
+                    _sleep(delay, ctx)
+                    attempt += 1
+                    continue
+            ctx.globals.pop("stepRetryCount", None)
+            run.tracker.failed(ctx, key, record, error, killed=isinstance(error, StepKilledException))
+            if step.next_step_on_error and not isinstance(error, StepKilledException | SkipExecutionException):
+                response = StepResponse(error, None)
+                ctx.set_step_result(run.pipeline_id, step_id, response)
+                _update_position(ctx, run.pipeline_id, step_id, step.next_step_on_error)
+                return step.next_step_on_error
+            if error.context is None:
+                error.context = ctx
+            raise error
+    ctx.globals.pop("stepRetryCount", None)
+    if isinstance(outcome, _Continue):
+        record.status = "COMPLETE"
+        run.tracker.completed(ctx, key, record, StepResponse(None, None), persist=False, journal=False)
+        return outcome.next_step_id
+    return _finish(run, step, ctx, key, record, outcome, persist=persist, restored=False)
+
+
+class _Continue:
+    """Returned by fork and split steps: they stored their own results; carry on at ``next_step_id``."""
+
+    def __init__(self, next_step_id: str | None) -> None:
+        self.next_step_id = next_step_id
+
+
+def _dispatch(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, record: StepRecord) -> Any:
+    values = map_step_parameters(step, ctx, run.pipeline_id)
+    if step.execute_if_empty is not None:
+        dynamic = map_value(step.execute_if_empty, ctx, type_name="text", name="dynamic")
+        if dynamic is not None:
+            return StepResponse(dynamic, None)
+    kind = step.type_name
+    if kind == "fork":
+        from metalus_py.flow.fork import run_fork
+
+        return _Continue(run_fork(run, step, ctx, values))
+    if kind == "split":
+        from metalus_py.flow.split import run_split
+
+        return _Continue(run_split(run, step, ctx))
+    if kind == "step-group":
+        from metalus_py.flow.step_group import run_step_group
+
+        return run_step_group(run, step, ctx, values)
+    if kind in ("join", "merge"):
+        return _Continue(step.next_step_id)
+    return _call_function(run, step, ctx, values, record)
+
+
+def map_step_parameters(step: PipelineStep, ctx: PipelineContext, pipeline_id: str) -> dict[str, Any]:
+    """Every non-``result`` parameter of the step, mapped (``required`` ones must give a value)."""
+    values: dict[str, Any] = {}
+    for index, param in enumerate(step.params):
+        if param.type_name == "result" or param.name is None:
+            continue
+        value = map_parameter(param, ctx)
+        if value is None and param.required:
+            raise MappingError(
+                f"required parameter [{param.name}] (params[{index}]) of step [{step.id}] in pipeline "
+                f"[{pipeline_id}] has no value: {param.value!r} resolved to nothing",
+                step_id=step.id,
+                pipeline_id=pipeline_id,
+            )
+        values[param.name] = value
+    return values
+
+
+def _call_function(
+    run: PipelineRun, step: PipelineStep, ctx: PipelineContext, values: dict[str, Any], record: StepRecord
+) -> StepResponse:
+    meta = step.engine_meta
+    target = meta.target if meta is not None else None
+    if not target:
+        raise PipelineException(
+            f"EngineMeta is required for [{step.type}] step [{step.id}] in pipeline [{run.pipeline_id}]",
+            step_id=step.id,
+            pipeline_id=run.pipeline_id,
+        )
+    function = ctx.services.resolver.resolve(target, meta.pkg if meta else None)
+    validate = ctx.globals.get("validateStepParameterTypes") in (True, "true", "True")
+    args, kwargs = bind_arguments(
+        function, values, ctx, validate_types=validate, step_id=step.id, pipeline_id=run.pipeline_id
+    )
+    ctx.step_metrics = record.metrics
+    return as_step_response(function(*args, **kwargs))
+
+
+def _finish(
+    run: PipelineRun,
+    step: PipelineStep,
+    ctx: PipelineContext,
+    key: StepKey,
+    record: StepRecord,
+    response: StepResponse,
+    *,
+    persist: bool,
+    restored: bool,
+) -> str | None:
+    apply_secondary_returns(ctx, response, record.metrics)
+    step_id = step.id or ""
+    ctx.set_step_result(run.pipeline_id, step_id, response)
+    next_id = next_step_id(step, response)
+    _update_position(ctx, run.pipeline_id, step_id, next_id)
+    run.tracker.completed(ctx, key, record, response, persist=persist, restored=restored, journal=not restored)
+    return next_id
+
+
+def _update_position(ctx: PipelineContext, pipeline_id: str, step_id: str, next_id: str | None) -> None:
+    ctx.globals["pipelineId"] = pipeline_id
+    ctx.globals["lastStepId"] = step_id
+    ctx.globals["stepId"] = next_id
+
+
+def next_step_id(step: PipelineStep, response: StepResponse) -> str | None:
+    """The step after ``step``: for a branch, the ``result`` parameter named like its answer."""
+    if step.type_name != "branch":
+        return step.next_step_id
+    answer = branch_answer(response.primary_return)
+    for param in step.params:
+        if param.type_name == "result" and param.name == answer:
+            return param.value if isinstance(param.value, str) else None
+    return None
+
+
+def branch_answer(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def apply_secondary_returns(ctx: PipelineContext, response: StepResponse, metrics: dict[str, Any]) -> None:
+    """Apply ``$globals.``, ``$globalLink.`` and ``$metrics.`` named returns."""
+    if not response.named_returns:
+        return
+    for name, value in response.named_returns.items():
+        if name.startswith(GLOBALS_PREFIX):
+            ctx.globals[name[len(GLOBALS_PREFIX) :]] = value
+        elif name.startswith(GLOBAL_LINK_PREFIX):
+            ctx.set_global_link(name[len(GLOBAL_LINK_PREFIX) :], str(value))
+        elif name.startswith(METRICS_PREFIX):
+            metrics[name[len(METRICS_PREFIX) :]] = value
+
+
+def _normalise(exc: BaseException, step_id: str, pipeline_id: str) -> PipelineException:
+    if isinstance(exc, PipelineException):
+        exc.set_progress(step_id=step_id, pipeline_id=pipeline_id)
+        return exc
+    return StepError.wrap(exc, step_id=step_id, pipeline_id=pipeline_id)
+
+
+def _retry_delay(step: PipelineStep, attempt: int, error: PipelineException) -> float | None:
+    """Seconds to wait before the next attempt, or ``None`` when no retry is due."""
+    if error.terminal or step.retry_limit <= 0 or attempt >= step.retry_limit:
+        return None
+    policy = step.retry_policy
+    if policy is None:
+        return float(attempt)  # Metalus: 0 s, 1 s, 2 s, ...
+    if policy.type == "fixed":
+        delay = policy.delay_seconds
+    elif policy.type == "linear":
+        delay = policy.delay_seconds * (attempt + 1)
+    else:
+        delay = policy.delay_seconds * (policy.multiplier**attempt)
+    delay = min(delay, policy.max_delay_seconds)
+    if policy.jitter:
+        delay = max(0.0, delay + random.uniform(-policy.jitter, policy.jitter))
+    return delay
+
+
+def _sleep(seconds: float, ctx: PipelineContext) -> None:
+    deadline = time.monotonic() + seconds
+    while not ctx.services.kill.run_killed:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(left, 0.1))

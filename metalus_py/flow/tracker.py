@@ -1,0 +1,87 @@
+"""The one door through which a step's status changes: records, events and the journal move together."""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from typing import Any
+
+from metalus_py.context import PipelineContext
+from metalus_py.events import RunEvent
+from metalus_py.exceptions import MetalusError, PipelineException
+from metalus_py.records import ErrorInfo, PipelineRecord, StepRecord, now
+from metalus_py.runtime import StepKey
+from metalus_py.steps.response import StepResponse
+from metalus_py.summary import frame_metrics, summarize_value
+
+
+def error_info(error: BaseException) -> ErrorInfo:
+    """The recorded form of an exception (its cause's traceback when it wraps one)."""
+    cause = getattr(error, "cause", None) or error.__cause__ or error
+    text = "".join(traceback.format_exception(type(cause), cause, cause.__traceback__))
+    message = error.message if isinstance(error, MetalusError) else str(error)
+    if isinstance(error, PipelineException):
+        message = str(error)
+    return ErrorInfo(
+        type=type(error).__name__,
+        message=message,
+        traceback=text,
+        step_id=getattr(error, "step_id", None),
+        pipeline_id=getattr(error, "pipeline_id", None),
+    )
+
+
+class StepTracker:
+    """Records one pipeline's steps and tells listeners and the journal as they change."""
+
+    def __init__(self, record: PipelineRecord, *, execution_id: str, fork_index: list[int] | None) -> None:
+        self.record = record
+        self.execution_id = execution_id
+        self.fork_index = fork_index
+        self._lock = threading.Lock()
+
+    def _event(self, ctx: PipelineContext, kind: str, step: StepRecord, **extra: Any) -> None:
+        ctx.services.events.emit(
+            RunEvent(
+                kind,
+                run_id=ctx.services.run_id,
+                execution_id=self.execution_id,
+                fork_index=self.fork_index,
+                pipeline_id=self.record.pipeline_id,
+                step_id=step.step_id,
+                path=step.path,
+                **extra,
+            )
+        )
+
+    def started(self, ctx: PipelineContext, step_id: str, path: str) -> StepRecord:
+        step = StepRecord(step_id=step_id, path=path, group_id=ctx.globals.get("groupId"))
+        with self._lock:
+            self.record.steps[path] = step
+        self._event(ctx, "step_started", step)
+        return step
+
+    def retry(self, ctx: PipelineContext, step: StepRecord, error: BaseException, delay: float) -> None:
+        self._event(ctx, "step_retry", step, error=str(error), data={"attempt": step.attempts, "delay": delay})
+
+    def completed(
+        self, ctx: PipelineContext, key: StepKey, step: StepRecord, response: StepResponse, *, persist: bool,
+        restored: bool = False, journal: bool = True,
+    ) -> None:
+        step.ended_at = now()
+        step.status = "COMPLETE"
+        step.restored = restored
+        step.primary_return = summarize_value(response.primary_return)
+        step.named_returns = summarize_value(response.named_returns) if response.named_returns else None
+        step.metrics.update(frame_metrics(response.primary_return))
+        if journal:
+            ctx.services.journal.completed(key, step, response, persist=persist)
+        self._event(ctx, "step_finished", step, duration=step.ended_at - step.started_at, status="COMPLETE")
+
+    def failed(self, ctx: PipelineContext, key: StepKey, step: StepRecord, error: BaseException, *, killed: bool) -> None:
+        step.ended_at = now()
+        step.status = "KILLED" if killed else "ERROR"
+        step.error = error_info(error)
+        ctx.services.journal.failed(key, step)
+        kind = "step_killed" if killed else "step_exception"
+        self._event(ctx, kind, step, duration=step.ended_at - step.started_at, status=step.status, error=str(error))

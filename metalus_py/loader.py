@@ -1,0 +1,108 @@
+"""Reading application and pipeline files through fsspec, and command-line ``--name value`` pairs."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import fsspec
+
+from metalus_py.exceptions import ApplicationError
+from metalus_py.model.pipeline import Pipeline
+
+#: Command-line parameters that never become globals (Metalus ``cleanParams``).
+NON_GLOBAL_PARAMETERS = frozenset(
+    {"applicationId", "applicationJson", "applicationConfigPath", "applicationConfigurationLoader",
+     "enableHiveSupport", "dfs-cluster"}
+)
+
+
+class JsonSyntaxError(ApplicationError):
+    """A file is not valid JSON; ``line`` and ``column`` say where."""
+
+    def __init__(self, message: str, *, source: str, line: int, column: int) -> None:
+        super().__init__(message, source=source, line=line, column=column)
+        self.source, self.line, self.column = source, line, column
+
+
+def read_text(location: str) -> str:
+    """The text of a local path or any fsspec URL (``file://``, ``memory://``, ``s3://`` ...).
+
+    Raises:
+        ApplicationError: the file does not exist or cannot be read.
+    """
+    try:
+        with fsspec.open(location, "r", encoding="utf-8") as handle:
+            return str(handle.read())
+    except FileNotFoundError as exc:
+        raise ApplicationError(f"{location}: file not found") from exc
+    except (OSError, ValueError) as exc:
+        raise ApplicationError(f"{location}: cannot be read ({exc})") from exc
+
+
+def parse_json(text: str, source: str) -> Any:
+    """Parse JSON text, reporting syntax errors with line and column."""
+    if not text.strip():
+        raise JsonSyntaxError(f"{source}: the file is empty (expected a JSON object)", source=source, line=1, column=1)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise JsonSyntaxError(
+            f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+            source=source, line=exc.lineno, column=exc.colno,
+        ) from exc
+
+
+def unwrap_application(document: Any) -> Any:
+    """Accept the REST-style ``{"application": {...}}`` wrapper Metalus accepts."""
+    if isinstance(document, dict) and set(document) == {"application"} and isinstance(document["application"], dict):
+        return document["application"]
+    return document
+
+
+def parse_cli_pairs(arguments: list[str]) -> dict[str, Any]:
+    """``--name value`` pairs as Metalus reads them: ``true``/``false`` become booleans, the rest strings.
+
+    Raises:
+        ApplicationError: a ``--name`` with no value after it.
+    """
+    pairs: dict[str, Any] = {}
+    index = 0
+    while index < len(arguments):
+        token = arguments[index]
+        if not token.startswith("--") or len(token) <= 2:
+            raise ApplicationError(f"unexpected argument {token!r}: parameters are given as --name value")
+        if index + 1 >= len(arguments):
+            raise ApplicationError(f"parameter {token!r} has no value (expected --name value)")
+        value: Any = arguments[index + 1]
+        if value in ("true", "false"):
+            value = value == "true"
+        pairs[token[2:]] = value
+        index += 2
+    return pairs
+
+
+def load_pipeline_file(directory: str, pipeline_id: str) -> Pipeline | None:
+    """``<directory>/<pipeline_id>.json`` as a pipeline (an object, or an array whose first item is used)."""
+    location = f"{directory.rstrip('/')}/{pipeline_id}.json"
+    try:
+        fs, path = fsspec.core.url_to_fs(location)
+        if not fs.exists(path):
+            return None
+        text = read_text(location)
+    except (ApplicationError, OSError, ValueError):
+        return None
+    if not text.strip():
+        return None
+    document = parse_json(text, location)
+    if isinstance(document, list):
+        document = document[0] if document else None
+    return Pipeline.model_validate(document) if isinstance(document, dict) else None
+
+
+def base_directory(location: str) -> str:
+    """The folder holding ``location`` (a path or URL)."""
+    if "://" in location:
+        return location.rsplit("/", 1)[0]
+    return os.path.dirname(os.path.abspath(location))

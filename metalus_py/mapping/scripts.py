@@ -1,0 +1,96 @@
+"""Scripts in ``result`` parameters: ``(name:value[:type], ...) python-expression``.
+
+The binding syntax and its errors are Metalus's; the script itself is a Python expression
+evaluated with the bindings (and ``logger``) as names. Binding values are mapping strings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from metalus_py.exceptions import PipelineException
+
+_LOGGER = logging.getLogger("metalus_py.script")
+
+
+def is_script(text: str) -> bool:
+    return text.strip().startswith("(")
+
+
+def parse_script(text: str) -> tuple[list[tuple[str, str, str | None]], str]:
+    """Split ``(bindings) body`` into ``[(name, value, type)]`` and the body.
+
+    Raises:
+        PipelineException: the Metalus binding errors (malformed bindings, empty script, bad binding).
+    """
+    stripped = text.strip()
+    end = stripped.find(")")
+    if end == -1:
+        raise PipelineException("Unable to execute script: Malformed bindings. Expected enclosing character: [)].")
+    bindings_text, body = stripped[1:end], stripped[end + 1 :].strip()
+    if not body:
+        raise PipelineException("Unable to execute script: script is empty. Ensure bindings are properly enclosed.")
+    bindings: list[tuple[str, str, str | None]] = []
+    for binding in _split_outside_brackets(bindings_text):
+        if not binding.strip():
+            continue
+        parts = [_unescape(p).strip() for p in _split_colons(binding)]
+        if len(parts) < 2:
+            raise PipelineException(
+                f"Unable to execute script: Illegal binding format: [{binding.strip()}]. "
+                "Expected format: <name>:<value>:<type>"
+            )
+        bindings.append((parts[0], parts[1], parts[2] if len(parts) > 2 else None))
+    return bindings, body
+
+
+def run_script(text: str, resolve: Callable[[str], Any]) -> Any:
+    """Evaluate a script; ``resolve`` maps each binding's value string."""
+    bindings, body = parse_script(text)
+    names: dict[str, Any] = {"logger": _LOGGER}
+    for name, value, _type in bindings:
+        names[name] = resolve(value)
+    try:
+        return eval(compile(body, "<script>", "eval"), {"__builtins__": __builtins__}, names)  # noqa: S307
+    except SyntaxError as exc:
+        raise PipelineException(f"Unable to execute script: {exc.msg} in {body!r}") from exc
+
+
+def _split_outside_brackets(text: str) -> list[str]:
+    parts, depth, current = [], 0, []
+    for ch in text:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth = max(0, depth - 1)
+        if ch == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def _split_colons(binding: str) -> list[str]:
+    parts, current, i = [], [], 0
+    while i < len(binding):
+        ch = binding[i]
+        if ch == "\\" and i + 1 < len(binding):
+            current.append(binding[i : i + 2])
+            i += 2
+            continue
+        if ch == ":":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    parts.append("".join(current))
+    return parts
+
+
+def _unescape(text: str) -> str:
+    return text.replace("\\:", ":").replace("\\\\", "\\")

@@ -1,0 +1,172 @@
+"""The execution DAG (networkx) and the fork scopes inside it.
+
+A ``fork`` execution F and its ``join`` J delimit a scope: F and every descendant of F that is
+not J or below J run once per fork value. Scopes nest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from metalus_py.model.application import Application
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    """A problem with the plan: where (JSON path), what, and the execution ids involved."""
+
+    path: str
+    message: str
+
+
+class ExecutionGraph:
+    """Executions as a DAG with their fork scopes."""
+
+    def __init__(self, application: Application) -> None:
+        self.application = application
+        self.graph: nx.DiGraph = nx.DiGraph()
+        self.kinds: dict[str, str] = {}
+        self.parents: dict[str, list[str]] = {}
+        for execution in application.executions:
+            eid = execution.id or ""
+            self.graph.add_node(eid)
+            self.kinds[eid] = execution.kind
+            self.parents[eid] = execution.parent_ids
+        for eid, parents in self.parents.items():
+            for parent in parents:
+                if parent in self.kinds:
+                    self.graph.add_edge(parent, eid)
+        self.joins: dict[str, str] = {}
+        self.members: dict[str, set[str]] = {}
+        self.chains: dict[str, tuple[str, ...]] = {}
+
+    # -- validation ------------------------------------------------------------------------
+    def problems(self) -> list[PlanProblem]:
+        """Unknown parents, duplicate ids, cycles and fork/join shape problems."""
+        found: list[PlanProblem] = []
+        seen: dict[str, int] = {}
+        for index, execution in enumerate(self.application.executions):
+            eid = execution.id
+            if not eid:
+                found.append(PlanProblem(f"executions[{index}].id", "execution has no id"))
+                continue
+            if eid in seen:
+                found.append(PlanProblem(
+                    f"executions[{index}].id",
+                    f"duplicate execution id {eid!r} (also executions[{seen[eid]}])"))
+            seen.setdefault(eid, index)
+            for p_index, parent in enumerate(execution.parent_ids):
+                if parent not in self.kinds:
+                    hint = _closest(parent, list(self.kinds))
+                    found.append(PlanProblem(
+                        f"executions[{index}].parents[{p_index}]",
+                        f"execution {eid!r} names unknown parent {parent!r}{hint}"))
+                elif parent == eid:
+                    found.append(PlanProblem(f"executions[{index}].parents[{p_index}]",
+                                             f"execution {eid!r} is its own parent"))
+            if execution.kind not in ("pipeline", "fork", "join"):
+                found.append(PlanProblem(
+                    f"executions[{index}].executionType",
+                    f"execution {eid!r} has executionType {execution.execution_type!r}; "
+                    "expected 'pipeline', 'fork' or 'join'"))
+        for cycle in nx.simple_cycles(self.graph):
+            members = " -> ".join([*cycle, cycle[0]])
+            index = self._index(cycle[0])
+            found.append(PlanProblem(f"executions[{index}].parents", f"executions form a cycle: {members}"))
+            break
+        if found:
+            return found
+        for fork in [e for e, k in self.kinds.items() if k == "fork"]:
+            index = self._index(fork)
+            execution = self.application.executions[index]
+            if not execution.fork_by_values:
+                found.append(PlanProblem(f"executions[{index}]",
+                                         f"fork execution {fork!r} has no forkByValues (a list in its globals)"))
+            joins = self._joins_of(fork)
+            if not joins:
+                found.append(PlanProblem(f"executions[{index}]",
+                                         f"Unable to find a join execution for the fork execution {fork}"))
+            elif len(joins) > 1:
+                found.append(PlanProblem(f"executions[{index}]",
+                                         f"Multiple join executions found for {fork}: {', '.join(sorted(joins))}"))
+        if not found:
+            found.extend(self._scope_problems())
+        return found
+
+    def _index(self, eid: str) -> int:
+        for index, execution in enumerate(self.application.executions):
+            if execution.id == eid:
+                return index
+        return -1
+
+    def _joins_of(self, fork: str) -> set[str]:
+        joins: set[str] = set()
+        stack = list(self.graph.successors(fork))
+        visited: set[str] = set()
+        while stack:
+            node = stack.pop()
+            if node in visited:
+                continue
+            visited.add(node)
+            if self.kinds[node] == "join":
+                joins.add(node)
+                continue
+            if self.kinds[node] == "fork":
+                inner = self._joins_of(node)
+                stack.extend(s for j in inner for s in self.graph.successors(j))
+                continue
+            stack.extend(self.graph.successors(node))
+        return joins
+
+    # -- scopes ----------------------------------------------------------------------------
+    def compute_scopes(self) -> None:
+        """Fill ``joins``, ``members`` and ``chains`` (call after ``problems()`` found none)."""
+        for fork in [e for e, k in self.kinds.items() if k == "fork"]:
+            join = next(iter(self._joins_of(fork)))
+            self.joins[fork] = join
+            below_join = nx.descendants(self.graph, join) | {join}
+            self.members[fork] = ({fork} | nx.descendants(self.graph, fork)) - below_join
+        for eid in self.kinds:
+            enclosing = [f for f, m in self.members.items() if eid in m]
+            enclosing.sort(key=lambda f: -len(self.members[f]))
+            self.chains[eid] = tuple(enclosing)
+
+    def _scope_problems(self) -> list[PlanProblem]:
+        self.compute_scopes()
+        found: list[PlanProblem] = []
+        for eid, parents in self.parents.items():
+            chain = self.chains[eid]
+            for parent in parents:
+                parent_chain = self.chains[parent]
+                if self.kinds[eid] == "join" and parent_chain[:-1] == chain and parent_chain:
+                    continue
+                if parent_chain[: len(chain)] != chain[: len(parent_chain)] or len(parent_chain) > len(chain):
+                    found.append(PlanProblem(
+                        f"executions[{self._index(eid)}].parents",
+                        f"execution {eid!r} depends on {parent!r} inside fork "
+                        f"{parent_chain[-1]!r} without going through its join {self.joins[parent_chain[-1]]!r}"))
+        return found
+
+    def join_fork(self, join: str) -> str | None:
+        """The fork a join closes."""
+        for fork, j in self.joins.items():
+            if j == join:
+                return fork
+        return None
+
+    def roots(self, selected: list[str] | None = None) -> list[str]:
+        """Executions to start from: ``root-executions`` when any match, else those without parents."""
+        if selected:
+            chosen = [e for e in selected if e in self.kinds]
+            if chosen:
+                return chosen
+        return [e for e, parents in self.parents.items() if not parents]
+
+
+def _closest(name: str, options: list[str]) -> str:
+    import difflib
+
+    match = difflib.get_close_matches(name, options, n=1)
+    return f"; did you mean {match[0]!r}?" if match else ""

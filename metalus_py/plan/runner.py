@@ -1,0 +1,291 @@
+"""Scheduling the execution DAG: independent executions at once, children when parents finish.
+
+Execution *instances* are keyed by id and fork indices (``Fork1[2]``). A fork instance, once
+its parents are done, evaluates ``forkByValues`` and spawns one instance per value of itself
+and (as they become ready) of every execution in its scope; the join waits for all of them.
+Instances run on a pluggable :class:`ExecutionBackend`; the scheduler itself only decides.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from metalus_py.context import PipelineContext, PipelineParameters
+from metalus_py.events import RunEvent
+from metalus_py.flow.execution import ExecutionOutcome, ExecutionSpec, run_execution
+from metalus_py.mapping import resolve_text
+from metalus_py.mapping.extract import extract_path
+from metalus_py.mapping.syntax import PREFIXES, has_template
+from metalus_py.plan.graph import ExecutionGraph
+from metalus_py.plan.injection import FORK_INDEX, FORK_VALUE, inject, merged_view, parent_view
+from metalus_py.plan.setup import PreparedApplication
+from metalus_py.records import ErrorInfo, now
+from metalus_py.runtime import RunServices
+
+_LOG = logging.getLogger("metalus_py.plan")
+
+Index = tuple[int, ...]
+
+
+def instance_key(execution_id: str, index: Index) -> str:
+    return execution_id + "".join(f"[{i}]" for i in index)
+
+
+class ExecutionBackend(Protocol):
+    """Runs execution instances; a local thread pool now, a distributed engine later."""
+
+    def submit(self, spec: ExecutionSpec) -> Future[ExecutionOutcome]: ...
+
+    def shutdown(self) -> None: ...
+
+
+class LocalBackend:
+    """Runs executions on a bounded thread pool in this process."""
+
+    def __init__(self, services: RunServices, max_workers: int) -> None:
+        self._services = services
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="execution")
+
+    def submit(self, spec: ExecutionSpec) -> Future[ExecutionOutcome]:
+        return self._pool.submit(run_execution, spec, self._services)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class PlanState:
+    """What the scheduler knows: finished instances, fork sizes, running futures."""
+
+    outcomes: dict[str, ExecutionOutcome] = field(default_factory=dict)
+    fork_sizes: dict[str, int] = field(default_factory=dict)
+    running: dict[Future[ExecutionOutcome], str] = field(default_factory=dict)
+    queued: set[str] = field(default_factory=set)
+
+
+class PlanRunner:
+    """Runs a prepared application's executions in dependency order."""
+
+    def __init__(
+        self,
+        prepared: PreparedApplication,
+        graph: ExecutionGraph,
+        services: RunServices,
+        backend: ExecutionBackend,
+        *,
+        root_executions: list[str] | None = None,
+        on_outcome: Callable[[ExecutionOutcome], None] | None = None,
+    ) -> None:
+        self.prepared = prepared
+        self.graph = graph
+        self.services = services
+        self.backend = backend
+        self.roots = graph.roots(root_executions)
+        self.state = PlanState()
+        self.on_outcome = on_outcome
+        self._children: dict[str, list[str]] = {e: [] for e in graph.kinds}
+        for child, parents in graph.parents.items():
+            for parent in parents:
+                self._children.setdefault(parent, []).append(child)
+
+    # -- driving ---------------------------------------------------------------------------
+    def run(self) -> dict[str, ExecutionOutcome]:
+        """Run until nothing more can start; return every instance's outcome by key."""
+        for root in self.roots:
+            self._consider(root, (), as_root=True)
+        while self.state.running:
+            done, _ = wait(list(self.state.running), return_when=FIRST_COMPLETED)
+            for future in done:
+                key = self.state.running.pop(future)
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # the backend itself failed
+                    execution_id, index = self._parse_key(key)
+                    outcome = self._synthetic(execution_id, index, "ERROR", f"execution could not run: {exc}")
+                    outcome.error = ErrorInfo(type(exc).__name__, str(exc))
+                self._record(outcome)
+        self._report_unreached()
+        return self.state.outcomes
+
+    def _parse_key(self, key: str) -> tuple[str, Index]:
+        base, _, rest = key.partition("[")
+        indexes = tuple(int(p) for p in ("[" + rest).replace("]", "").split("[")[1:]) if rest else ()
+        return base, indexes
+
+    def _record(self, outcome: ExecutionOutcome) -> None:
+        self.state.outcomes[outcome.key] = outcome
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+        execution_id = outcome.execution_id
+        index = tuple(outcome.fork_index or ())
+        chain = self.graph.chains.get(execution_id, ())
+        for child in self._children.get(execution_id, []):
+            child_chain = self.graph.chains.get(child, ())
+            if self.graph.kinds[child] == "join" and len(child_chain) < len(chain):
+                self._consider(child, index[: len(child_chain)])
+            elif len(child_chain) <= len(chain) or self.graph.kinds[child] == "fork":
+                self._consider(child, index[: len(child_chain)] if self.graph.kinds[child] != "fork" else index)
+            else:
+                self._consider_all(child, index)
+
+    def _consider_all(self, child: str, prefix: Index) -> None:
+        """A child deeper in fork scopes than this parent: try each of its known instances."""
+        chain = self.graph.chains[child]
+        indexes = [prefix]
+        for depth in range(len(prefix), len(chain)):
+            fork = chain[depth]
+            expanded = []
+            for idx in indexes:
+                size = self.state.fork_sizes.get(instance_key(fork, idx))
+                if size is None:
+                    return
+                expanded.extend(idx + (i,) for i in range(size))
+            indexes = expanded
+        for idx in indexes:
+            self._consider(child, idx)
+
+    # -- readiness -------------------------------------------------------------------------
+    def _consider(self, execution_id: str, index: Index, *, as_root: bool = False) -> None:
+        is_fork_launch = self.graph.kinds[execution_id] == "fork" and len(index) < len(self.graph.chains[execution_id])
+        key = "launch:" + instance_key(execution_id, index) if is_fork_launch else instance_key(execution_id, index)
+        if key in self.state.queued or (not is_fork_launch and key in self.state.outcomes):
+            return
+        parents: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        blocked: list[str] = []
+        if not as_root:
+            for parent in self.graph.parents[execution_id]:
+                found = self._parent_outcomes(execution_id, index, parent)
+                if found is None:
+                    return  # not ready yet
+                views, reasons = found
+                if reasons:
+                    blocked.extend(reasons)
+                else:
+                    parents.append((parent, *views))
+        self.state.queued.add(key)
+        if blocked:
+            reason = "; ".join(blocked)
+            if is_fork_launch:
+                self.state.fork_sizes[instance_key(execution_id, index)] = 0
+            self._record(self._synthetic(execution_id, index, "BLOCKED", reason))
+            return
+        prepared = self.prepared.executions[execution_id]
+        kind = self.graph.kinds[execution_id]
+        globals_ = inject(prepared.globals, parents, inherit_fork_value=kind not in ("fork", "join"))
+        if is_fork_launch:
+            self._launch_fork(execution_id, index, globals_)
+            return
+        self._submit(execution_id, index, globals_)
+
+    def _parent_outcomes(
+        self, child: str, index: Index, parent: str
+    ) -> tuple[tuple[dict[str, Any], dict[str, Any]], list[str]] | None:
+        """The parent's view for the child, ``([], reasons)`` when it blocks, ``None`` when not done."""
+        parent_chain = self.graph.chains.get(parent, ())
+        if self.graph.kinds[child] == "join" and len(parent_chain) > len(self.graph.chains[child]):
+            fork = parent_chain[-1]
+            size = self.state.fork_sizes.get(instance_key(fork, index))
+            if size is None:
+                return None
+            outcomes = [self.state.outcomes.get(instance_key(parent, index + (i,))) for i in range(size)]
+            launch = self.state.outcomes.get(instance_key(fork, index))
+            if launch is not None and not launch.favourable:
+                return ({}, {}), [f"fork {fork!r} {launch.status}: {launch.reason}"]
+            if any(o is None for o in outcomes):
+                return None
+            bad = [i for i, o in enumerate(outcomes) if o is not None and not o.favourable]
+            if bad:
+                return ({}, {}), [f"fork {fork!r} value(s) {bad} of {parent!r} did not complete"]
+            return (merged_view(outcomes), {}), []
+        outcome = self.state.outcomes.get(instance_key(parent, index[: len(parent_chain)]))
+        if outcome is None:
+            return None
+        if not outcome.favourable:
+            return ({}, {}), [f"parent {outcome.key!r} is {outcome.status}"]
+        return (parent_view(outcome), outcome.globals), []
+
+    # -- launching -------------------------------------------------------------------------
+    def _launch_fork(self, fork: str, index: Index, globals_: dict[str, Any]) -> None:
+        prepared = self.prepared.executions[fork]
+        expression = prepared.execution.fork_by_values or ""
+        values = self._fork_values(expression, globals_)
+        launch_key = instance_key(fork, index)
+        if not isinstance(values, list | tuple):
+            self.state.fork_sizes[launch_key] = 0
+            reason = f"fork execution {fork} forkByValues {expression} does not point to a valid list"
+            outcome = self._synthetic(fork, index, "ERROR", reason)
+            outcome.error = ErrorInfo("ForkValuesError", reason)
+            self._record(outcome)
+            return
+        self.state.fork_sizes[launch_key] = len(values)
+        if not values:
+            join = self.graph.joins[fork]
+            self._consider(join, index)
+            return
+        for i, value in enumerate(values):
+            value_globals = dict(globals_)
+            value_globals[FORK_VALUE] = value
+            value_globals[FORK_INDEX] = i
+            self._submit(fork, index + (i,), value_globals)
+
+    def _fork_values(self, expression: str, globals_: dict[str, Any]) -> Any:
+        if expression and (expression[0] in PREFIXES or has_template(expression)):
+            ctx = PipelineContext(globals=globals_, parameters=PipelineParameters(), services=self.services)
+            return resolve_text(expression, ctx)
+        return extract_path(globals_, expression.split("."), methods_enabled=False)
+
+    def _submit(self, execution_id: str, index: Index, globals_: dict[str, Any]) -> None:
+        prepared = self.prepared.executions[execution_id]
+        key = instance_key(execution_id, index)
+        if self.services.kill.run_killed:
+            self._record(self._synthetic(execution_id, index, "KILLED", "the run was killed"))
+            return
+        spec = ExecutionSpec(
+            key=key,
+            execution_id=execution_id,
+            fork_index=list(index) if index else None,
+            globals=globals_,
+            parameters=prepared.parameters,
+            pipelines=prepared.pipelines,
+            evaluation_pipelines=[] if prepared.execution.kind == "join" else prepared.evaluation_pipelines,
+            initial_pipeline_id=prepared.execution.initial_pipeline_id,
+        )
+        self.state.queued.add(key)
+        self.state.running[self.backend.submit(spec)] = key
+
+    def _synthetic(self, execution_id: str, index: Index, status: str, reason: str) -> ExecutionOutcome:
+        outcome = ExecutionOutcome(
+            instance_key(execution_id, index), execution_id, list(index) if index else None, status, reason=reason
+        )
+        outcome.ended_at = now()
+        if status in ("BLOCKED", "KILLED"):
+            self.services.events.emit(
+                RunEvent("execution_stopped", run_id=self.services.run_id, execution_id=execution_id,
+                         fork_index=outcome.fork_index, status=status, error=reason)
+            )
+        return outcome
+
+    def _report_unreached(self) -> None:
+        """Executions that never got an instance are reported BLOCKED with the reason."""
+        reached = {o.execution_id for o in self.state.outcomes.values()}
+        for execution_id in self.graph.kinds:
+            if execution_id in reached:
+                continue
+            empty_forks = [f for f in self.graph.chains.get(execution_id, ())
+                           if any(k == f or k.startswith(f + "[") for k, n in self.state.fork_sizes.items() if n == 0)]
+            if empty_forks:
+                status, reason = "SKIPPED", f"fork {empty_forks[-1]!r} had no values"
+                self.state.outcomes[execution_id] = self._synthetic(execution_id, (), status, reason)
+                continue
+            if not self.graph.parents[execution_id] or execution_id in self.roots:
+                reason = "not among the root-executions"
+            else:
+                upstream = [p for p in self.graph.parents[execution_id] if p not in reached]
+                reason = (
+                    f"parent(s) {upstream} did not run" if upstream else "a parent did not finish favourably"
+                )
+            self.state.outcomes[execution_id] = self._synthetic(execution_id, (), "BLOCKED", reason)

@@ -1,0 +1,126 @@
+"""The run result document (DESIGN.md section 6) and the run status rules."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from metalus_py.flow.execution import ExecutionOutcome
+from metalus_py.records import PipelineRecord, StepRecord, iso
+
+#: Exit codes of ``metalus run`` (DESIGN.md section 7).
+EXIT_CODES = {"COMPLETE": 0, "FAILED": 1, "INVALID": 2, "PAUSED": 3, "KILLED": 4}
+
+
+def run_status(statuses: list[str], *, killed: bool = False) -> str:
+    """FAILED if any execution ERROR, else PAUSED, else KILLED, else COMPLETE."""
+    if "ERROR" in statuses:
+        return "FAILED"
+    if "PAUSED" in statuses:
+        return "PAUSED"
+    if killed or "KILLED" in statuses:
+        return "KILLED"
+    return "COMPLETE"
+
+
+@dataclass
+class RunResult:
+    """The outcome of a whole run; ``to_dict()`` gives the result document."""
+
+    run_id: str
+    application_id: str
+    executions: dict[str, ExecutionOutcome]
+    started_at: float
+    ended_at: float
+    killed: bool = False
+    events_path: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return run_status([o.status for o in self.executions.values()], killed=self.killed)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+    def execution(self, key: str) -> ExecutionOutcome:
+        return self.executions[key]
+
+    def step_result(self, execution: str, pipeline_id: str, step_id: str) -> Any:
+        """The live primary return of a step (not a summary)."""
+        value = self.executions[execution].parameters.get(pipeline_id, {}).get(step_id)
+        return getattr(value, "primary_return", value)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "runId": self.run_id,
+            "applicationId": self.application_id,
+            "status": self.status,
+            "startedAt": iso(self.started_at),
+            "endedAt": iso(self.ended_at),
+            "durationSeconds": round(self.ended_at - self.started_at, 6),
+            "executions": {key: execution_document(o) for key, o in self.executions.items()},
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, default=str)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{k}</td><td>{o.status}</td><td>{o.reason or ''}</td></tr>" for k, o in self.executions.items()
+        )
+        return (
+            f"<b>Run {self.run_id}</b> ({self.application_id}): <b>{self.status}</b>"
+            f"<table><tr><th>execution</th><th>status</th><th>reason</th></tr>{rows}</table>"
+        )
+
+
+def execution_document(outcome: ExecutionOutcome) -> dict[str, Any]:
+    return {
+        "executionId": outcome.execution_id,
+        "status": outcome.status,
+        "reason": outcome.reason,
+        "error": outcome.error.to_dict() if outcome.error else None,
+        "forkIndex": outcome.fork_index[-1] if outcome.fork_index and len(outcome.fork_index) == 1
+        else outcome.fork_index,
+        "startedAt": iso(outcome.started_at),
+        "endedAt": iso(outcome.ended_at),
+        "pipelines": {pid: pipeline_document(p) for pid, p in outcome.pipelines.items()},
+    }
+
+
+def pipeline_document(record: PipelineRecord) -> dict[str, Any]:
+    top: dict[str, Any] = {}
+    nested: dict[str, list[StepRecord]] = {}
+    for path, step in record.steps.items():
+        if path == step.step_id:
+            top[path] = step_document(step)
+        else:
+            nested.setdefault(path.split(".", 1)[0].split("[", 1)[0], []).append(step)
+    for owner, steps in nested.items():
+        entry = top.setdefault(owner, {"status": "COMPLETE"})
+        entry["steps"] = {s.path: step_document(s) for s in steps}
+    return {
+        "status": record.status,
+        "startedAt": iso(record.started_at),
+        "endedAt": iso(record.ended_at),
+        "error": record.error.to_dict() if record.error else None,
+        "steps": top,
+    }
+
+
+def step_document(step: StepRecord) -> dict[str, Any]:
+    return {
+        "status": step.status,
+        "attempts": step.attempts,
+        "primaryReturn": step.primary_return,
+        "namedReturns": step.named_returns,
+        "startedAt": iso(step.started_at),
+        "endedAt": iso(step.ended_at),
+        "durationSeconds": round(step.ended_at - step.started_at, 6) if step.ended_at else None,
+        "metrics": step.metrics,
+        "error": step.error.to_dict() if step.error else None,
+        "restored": step.restored or None,
+    }

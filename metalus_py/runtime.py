@@ -1,0 +1,142 @@
+"""Services shared by every context of a run: step resolution, pipelines, credentials, events, durability."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from metalus_py.events import EventBus
+
+if TYPE_CHECKING:
+    from metalus_py.model.pipeline import Pipeline
+    from metalus_py.records import StepRecord
+    from metalus_py.steps.resolution import StepResolver
+    from metalus_py.steps.response import StepResponse
+
+
+class PipelineManager(Protocol):
+    """Finds pipelines by id (``&id`` mappings, step groups by ``pipelineId``)."""
+
+    def get_pipeline(self, pipeline_id: str) -> Pipeline | None: ...
+
+
+class CredentialProvider(Protocol):
+    """Gives named credentials for ``%name`` mappings."""
+
+    def get_named_credential(self, name: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class StepKey:
+    """Where a step run sits: execution instance, pipeline and path (``FORK[1].STEP``, ``GROUP.sub.STEP``)."""
+
+    execution_key: str
+    pipeline_id: str
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.execution_key}.{self.pipeline_id}.{self.path}"
+
+
+class StepJournal(Protocol):
+    """Durability hook around every step: restore finished work, record what runs.
+
+    ``begin`` returns a stored response to reuse instead of running the step (resume), or
+    ``None`` to run it. The default journal keeps nothing.
+    """
+
+    def begin(self, key: StepKey, *, persist: bool) -> StepResponse | None: ...
+
+    def completed(self, key: StepKey, record: StepRecord, response: StepResponse, *, persist: bool) -> None: ...
+
+    def failed(self, key: StepKey, record: StepRecord) -> None: ...
+
+
+class NullJournal:
+    """Keeps nothing: every step runs."""
+
+    def begin(self, key: StepKey, *, persist: bool) -> StepResponse | None:
+        return None
+
+    def completed(self, key: StepKey, record: StepRecord, response: StepResponse, *, persist: bool) -> None:
+        return None
+
+    def failed(self, key: StepKey, record: StepRecord) -> None:
+        return None
+
+
+class KillSwitch:
+    """Set from outside to end a run or a single step cooperatively."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._steps: set[str] = set()
+        self._lock = threading.Lock()
+
+    def kill_run(self) -> None:
+        self._event.set()
+
+    def kill_step(self, key: str) -> None:
+        with self._lock:
+            self._steps.add(key)
+
+    @property
+    def run_killed(self) -> bool:
+        return self._event.is_set()
+
+    def step_killed(self, key: StepKey) -> bool:
+        if self._event.is_set():
+            return True
+        with self._lock:
+            return bool(self._steps) and (str(key) in self._steps or _short(key) in self._steps)
+
+
+def _short(key: StepKey) -> str:
+    return f"{key.execution_key}.{key.pipeline_id}.{key.path}"
+
+
+def default_workers() -> int:
+    return max(2, os.cpu_count() or 2)
+
+
+@dataclass
+class RunServices:
+    """Everything a context needs beyond its own globals and results."""
+
+    resolver: StepResolver
+    pipeline_manager: PipelineManager
+    pipeline_ids: frozenset[str] = frozenset()
+    credential_provider: CredentialProvider | None = None
+    events: EventBus = field(default_factory=EventBus)
+    journal: StepJournal = field(default_factory=NullJournal)
+    kill: KillSwitch = field(default_factory=KillSwitch)
+    max_workers: int = field(default_factory=default_workers)
+    persist_default: bool = True
+    run_id: str = ""
+
+
+class MapPipelineManager:
+    """Pipelines from a mapping of id to pipeline, then ``<id>.json`` files in the given directories."""
+
+    def __init__(self, pipelines: Mapping[str, Pipeline], directories: list[str] | None = None) -> None:
+        self._pipelines = dict(pipelines)
+        self._directories = list(directories or [])
+        self._lock = threading.Lock()
+
+    def get_pipeline(self, pipeline_id: str) -> Pipeline | None:
+        with self._lock:
+            found = self._pipelines.get(pipeline_id)
+        if found is not None:
+            return found
+        from metalus_py.loader import load_pipeline_file
+
+        for directory in self._directories:
+            pipeline = load_pipeline_file(directory, pipeline_id)
+            if pipeline is not None:
+                with self._lock:
+                    self._pipelines[pipeline_id] = pipeline
+                return pipeline
+        return None

@@ -1,0 +1,1 @@
+"""Step functions: their return type, resolution from ``stepPackages`` and argument binding."""

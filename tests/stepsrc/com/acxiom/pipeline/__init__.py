@@ -1,0 +1,1 @@
+"""Python versions of the step objects Metalus's own tests use (same package names)."""
