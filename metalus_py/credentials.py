@@ -1,8 +1,9 @@
 """Credentials for ``%name`` mappings.
 
 The default provider reads ``METALUS_CREDENTIAL_<NAME>`` environment variables (name upper-cased,
-other characters as ``_``) and credentials given in code. Values are :class:`Secret`: their
-``repr``/``str`` never show the value; ``.value`` gives it to the step that needs it.
+other characters as ``_``) and credentials given in code. Values are
+:class:`~metalus_py.secrets.Secret`: their ``repr``/``str`` never show the value; ``.value.reveal()``
+gives it to the step that really needs it.
 """
 
 from __future__ import annotations
@@ -13,14 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-
-class Secret(str):
-    """A credential value: a ``str`` whose ``repr`` is redacted; state and logs never record it."""
-
-    is_secret = True
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
+from metalus_py.secrets import Secret
 
 
 @dataclass(frozen=True)

@@ -1,37 +1,81 @@
-"""JSON-safe summaries of step values for result documents, events and the state store.
+"""JSON summaries of step values, as shown in result documents (DESIGN.md section 6).
 
-JSON values appear as themselves; frames and tables as ``{"$type", "shape", "schema"}``;
-other objects as ``{"$type", "repr"}``. Secrets never appear.
+* Plain JSON values (``None``, bool, int, float, str, lists and str-keyed dicts of them) are
+  returned as themselves, with non-JSON members summarised recursively.
+* ``polars.DataFrame`` / ``pyarrow.Table`` / ``pyarrow.RecordBatch`` / ``pandas.DataFrame``:
+  ``{"$type": ..., "shape": [rows, columns], "schema": {column: dtype string}}``.
+* ``polars.LazyFrame``: ``{"$type": "polars.LazyFrame", "schema": {...}}`` – the schema only;
+  nothing is collected.
+* ``polars.Series``: ``{"$type": "polars.Series", "name": ..., "shape": [n], "dtype": ...}``.
+* A :class:`~metalus_py.secrets.Secret`: the string ``***REDACTED***``.
+* A :class:`~metalus_py.steps.response.StepResponse`: ``{"primaryReturn", "namedReturns"}``.
+* An exception: ``{"$type": ..., "message": ...}``.
+* Anything else: ``{"$type": "module.Class", "repr": <repr truncated to 200 characters>}``.
+
+Libraries are recognised without importing them: a polars value implies polars is imported.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from decimal import Decimal
+import sys
 from typing import Any
 
-_MAX_ITEMS = 1000
-_MAX_REPR = 200
+from metalus_py.secrets import REDACTED, Secret
+
+__all__ = ["frame_metrics", "is_json_value", "summarize_value", "type_name"]
+
+_REPR_LIMIT = 200
+_SCALARS = (type(None), bool, int, float, str)
 
 
-def summarize_value(value: Any, *, depth: int = 0) -> Any:
-    """A JSON-serialisable description of ``value`` (lists and maps summarised recursively)."""
-    if value is None or isinstance(value, bool | int | str):
-        return _redacted(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, Decimal):
-        return float(value)
-    if depth > 20:
-        return {"$type": type(value).__name__, "repr": "..."}
-    if isinstance(value, list | tuple):
-        items = [summarize_value(v, depth=depth + 1) for v in value[:_MAX_ITEMS]]
-        if len(value) > _MAX_ITEMS:
-            items.append({"$truncated": len(value) - _MAX_ITEMS})
-        return items
-    if isinstance(value, Mapping):
-        return {str(k): summarize_value(v, depth=depth + 1) for k, v in list(value.items())[:_MAX_ITEMS]}
+def type_name(value: Any) -> str:
+    """``module.Class`` of a value (``polars.DataFrame`` rather than the internal module)."""
+    cls = type(value)
+    module = (
+        cls.__module__.split(".", 1)[0]
+        if cls.__module__.startswith(("polars", "pyarrow", "pandas"))
+        else cls.__module__
+    )
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+def is_json_value(value: Any) -> bool:
+    """True when ``value`` round-trips through JSON unchanged.
+
+    Exact types only: ``None``, bool, int, finite float, str, and lists / str-keyed dicts of
+    those (tuples, sets, str subclasses and secrets are not JSON values).
+    """
+    kind = type(value)
+    if kind is float:
+        return value == value and value not in (float("inf"), float("-inf"))
+    if kind in _SCALARS:
+        return True
+    if kind is list:
+        return all(is_json_value(v) for v in value)
+    if kind is dict:
+        return all(type(k) is str and is_json_value(v) for k, v in value.items())
+    return False
+
+
+def summarize_value(value: Any, *, repr_limit: int = _REPR_LIMIT) -> Any:
+    """Describe ``value`` as JSON for a result document (rules in the module docstring).
+
+    Args:
+        value: any step value.
+        repr_limit: longest ``repr`` kept for other objects.
+
+    Returns:
+        A JSON-serialisable value.
+    """
+    if isinstance(value, Secret):
+        return REDACTED
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is list or kind is tuple:
+        return [summarize_value(v, repr_limit=repr_limit) for v in value]
+    if kind is dict and all(type(k) is str for k in value):
+        return {k: summarize_value(v, repr_limit=repr_limit) for k, v in value.items()}
     frame = _frame_summary(value)
     if frame is not None:
         return frame
@@ -39,70 +83,62 @@ def summarize_value(value: Any, *, depth: int = 0) -> Any:
 
     if isinstance(value, StepResponse):
         return {
-            "primaryReturn": summarize_value(value.primary_return, depth=depth + 1),
-            "namedReturns": summarize_value(value.named_returns, depth=depth + 1),
+            "primaryReturn": summarize_value(value.primary_return, repr_limit=repr_limit),
+            "namedReturns": summarize_value(value.named_returns, repr_limit=repr_limit),
         }
     if isinstance(value, BaseException):
-        return {"$type": f"{type(value).__module__}.{type(value).__name__}", "message": str(value)}
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        try:
-            return {"$type": _type_name(value), **summarize_value(dump(mode="json"), depth=depth + 1)}
-        except Exception:  # not every model dumps cleanly; fall back to repr
-            pass
-    text = repr(value)
-    return {"$type": _type_name(value), "repr": text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."}
-
-
-def _redacted(value: Any) -> Any:
-    if isinstance(value, str) and getattr(value, "is_secret", False):
-        return "***REDACTED***"
-    return value
-
-
-def _type_name(value: Any) -> str:
-    cls = type(value)
-    return f"{cls.__module__}.{cls.__qualname__}"
+        return {"$type": type_name(value), "message": str(value)}
+    try:
+        text = repr(value)
+    except Exception as exc:  # a broken __repr__ must not break the run
+        text = f"<unrepresentable: {type(exc).__name__}>"
+    if len(text) > repr_limit:
+        text = text[: repr_limit - 1] + "…"
+    return {"$type": type_name(value), "repr": text}
 
 
 def _frame_summary(value: Any) -> dict[str, Any] | None:
-    module = type(value).__module__
-    if module.startswith("polars"):
-        import polars as pl
-
+    pl = sys.modules.get("polars")
+    if pl is not None:
         if isinstance(value, pl.DataFrame):
-            return {"$type": "polars.DataFrame", "shape": list(value.shape), "schema": _schema(value.schema)}
-        if isinstance(value, pl.LazyFrame):
-            return {"$type": "polars.LazyFrame", "schema": _schema(value.collect_schema())}
-        if isinstance(value, pl.Series):
-            return {"$type": "polars.Series", "name": value.name, "length": len(value), "dtype": str(value.dtype)}
-    if module.startswith("pyarrow"):
-        import pyarrow as pa
-
-        if isinstance(value, pa.Table | pa.RecordBatch):
             return {
-                "$type": f"pyarrow.{type(value).__name__}",
-                "shape": [value.num_rows, value.num_columns],
-                "schema": {f.name: str(f.type) for f in value.schema},
+                "$type": "polars.DataFrame",
+                "shape": list(value.shape),
+                "schema": {name: str(dtype) for name, dtype in value.schema.items()},
             }
+        if isinstance(value, pl.LazyFrame):
+            schema = value.collect_schema()
+            return {"$type": "polars.LazyFrame", "schema": {n: str(d) for n, d in schema.items()}}
+        if isinstance(value, pl.Series):
+            return {
+                "$type": "polars.Series",
+                "name": value.name,
+                "shape": [len(value)],
+                "dtype": str(value.dtype),
+            }
+    pa = sys.modules.get("pyarrow")
+    if pa is not None and isinstance(value, pa.Table | pa.RecordBatch):
+        return {
+            "$type": "pyarrow.Table" if isinstance(value, pa.Table) else "pyarrow.RecordBatch",
+            "shape": [value.num_rows, value.num_columns],
+            "schema": {field.name: str(field.type) for field in value.schema},
+        }
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(value, pd.DataFrame):
+        return {
+            "$type": "pandas.DataFrame",
+            "shape": list(value.shape),
+            "schema": {str(name): str(dtype) for name, dtype in value.dtypes.items()},
+        }
     return None
-
-
-def _schema(schema: Mapping[str, Any]) -> dict[str, str]:
-    return {name: str(dtype) for name, dtype in schema.items()}
 
 
 def frame_metrics(value: Any) -> dict[str, Any]:
     """Automatic audit metrics for frames and tables: rows, columns, estimated bytes."""
-    module = type(value).__module__
-    if module.startswith("polars"):
-        import polars as pl
-
-        if isinstance(value, pl.DataFrame):
-            return {"rows": value.height, "columns": value.width, "estimatedBytes": int(value.estimated_size())}
-    if module.startswith("pyarrow"):
-        import pyarrow as pa
-
-        if isinstance(value, pa.Table):
-            return {"rows": value.num_rows, "columns": value.num_columns, "estimatedBytes": int(value.nbytes)}
+    pl = sys.modules.get("polars")
+    if pl is not None and isinstance(value, pl.DataFrame):
+        return {"rows": value.height, "columns": value.width, "estimatedBytes": int(value.estimated_size())}
+    pa = sys.modules.get("pyarrow")
+    if pa is not None and isinstance(value, pa.Table):
+        return {"rows": value.num_rows, "columns": value.num_columns, "estimatedBytes": int(value.nbytes)}
     return {}

@@ -1,0 +1,291 @@
+"""SQL implementation of step-run claims and run leases (rules in :mod:`metalus_py.state.protocol`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from metalus_py.state._schema import LEASE_COLUMNS, STEP_COLUMNS
+from metalus_py.state._sqlcore import SqlCore, Tx, dumps, dumps_opt, lease_from_row, step_from_row
+from metalus_py.state.errors import ClaimLostError
+from metalus_py.state.records import (
+    ClaimResult,
+    LeaseInfo,
+    LeaseResult,
+    StepKey,
+    StepRunRecord,
+)
+from metalus_py.state.status import ClaimOutcome, StepStatus
+
+_KEY = "run_id = ? AND execution_key = ? AND pipeline_id = ? AND step_path = ?"
+
+
+class StepsMixin(SqlCore):
+    """Step-run claims and the run lease."""
+
+    # -- step runs ------------------------------------------------------------------------
+    def claim_step(
+        self,
+        *,
+        run_id: str,
+        execution_key: str,
+        pipeline_id: str,
+        step_path: str,
+        owner: str,
+        input_summary: Any = None,
+    ) -> ClaimResult:
+        """See :meth:`StateStore.claim_step`."""
+        key = (run_id, execution_key, pipeline_id, step_path)
+        now, iso = self._stamp()
+        with self._transaction(write=True) as tx:
+            lease_row = tx.one(
+                f"SELECT {LEASE_COLUMNS} FROM metalus_lease WHERE run_id = ?{self.lock_for_share}", (run_id,)
+            )
+            lease = None if lease_row is None else lease_from_row(lease_row)
+            live_holder = lease.owner if lease is not None and lease.alive(now) else None
+            for _ in range(3):
+                row = tx.one(
+                    f"SELECT {STEP_COLUMNS} FROM metalus_step WHERE {_KEY}{self.lock_for_update}", key
+                )
+                record = None if row is None else step_from_row(row)
+                if record is not None and record.status is StepStatus.COMPLETE:
+                    return ClaimResult(ClaimOutcome.ALREADY_COMPLETE, record)
+                if live_holder is not None and live_holder != owner:
+                    return ClaimResult(ClaimOutcome.HELD, record, holder=live_holder)
+                if record is None:
+                    inserted = tx.one(
+                        f"INSERT INTO metalus_step ({STEP_COLUMNS}) "
+                        "VALUES (?, ?, ?, ?, ?, 1, ?, ?, NULL, ?, NULL, ?, NULL, '[]', NULL) "
+                        f"ON CONFLICT (run_id, execution_key, pipeline_id, step_path) DO NOTHING "
+                        f"RETURNING {STEP_COLUMNS}",
+                        (*key, StepStatus.RUNNING.value, owner, iso, iso, dumps_opt(input_summary)),
+                    )
+                    if inserted is not None:
+                        return ClaimResult(ClaimOutcome.CLAIMED, step_from_row(inserted))
+                    continue  # another transaction inserted it first: decide on its row
+                previous = None
+                if record.status is StepStatus.RUNNING:
+                    if record.owner == owner:
+                        return ClaimResult(ClaimOutcome.HELD, record, holder=owner)
+                    owner_dead = live_holder == owner or (lease is not None and live_holder is None)
+                    if not owner_dead:
+                        return ClaimResult(ClaimOutcome.HELD, record, holder=record.owner)
+                    previous = record.owner
+                updated = tx.one(
+                    "UPDATE metalus_step SET status = ?, attempts = attempts + 1, owner = ?, started_at = ?, "
+                    "ended_at = NULL, updated_at = ?, error_json = NULL, input_json = ?, output_json = NULL, "
+                    f"named_keys_json = '[]', metrics_json = NULL WHERE {_KEY} RETURNING {STEP_COLUMNS}",
+                    (StepStatus.RUNNING.value, owner, iso, iso, dumps_opt(input_summary), *key),
+                )
+                assert updated is not None
+                return ClaimResult(ClaimOutcome.CLAIMED, step_from_row(updated), taken_over_from=previous)
+        raise RuntimeError(f"could not settle the claim of {StepKey(*key[1:])} in run {run_id!r}")
+
+    def _update_held(
+        self, tx: Tx, key: tuple[str, str, str, str], owner: str, assignments: str, params: Sequence[Any]
+    ) -> StepRunRecord:
+        row = tx.one(
+            f"UPDATE metalus_step SET {assignments} WHERE {_KEY} AND status = ? AND owner = ? "
+            f"RETURNING {STEP_COLUMNS}",
+            (*params, *key, StepStatus.RUNNING.value, owner),
+        )
+        if row is not None:
+            return step_from_row(row)
+        current = tx.one(f"SELECT status, owner FROM metalus_step WHERE {_KEY}", key)
+        holder = None if current is None else f"{current[1]} ({current[0]})"
+        raise ClaimLostError(run_id=key[0], step=str(StepKey(*key[1:])), owner=owner, holder=holder)
+
+    def record_retry(
+        self,
+        *,
+        run_id: str,
+        execution_key: str,
+        pipeline_id: str,
+        step_path: str,
+        owner: str,
+        error: Mapping[str, Any] | None = None,
+    ) -> StepRunRecord:
+        """See :meth:`StateStore.record_retry`."""
+        _, iso = self._stamp()
+        key = (run_id, execution_key, pipeline_id, step_path)
+        with self._transaction(write=True) as tx:
+            return self._update_held(
+                tx,
+                key,
+                owner,
+                "attempts = attempts + 1, updated_at = ?, error_json = ?",
+                (iso, dumps_opt(None if error is None else dict(error))),
+            )
+
+    def complete_step(
+        self,
+        *,
+        run_id: str,
+        execution_key: str,
+        pipeline_id: str,
+        step_path: str,
+        owner: str,
+        output_ref: Mapping[str, Any] | None = None,
+        named_return_keys: Sequence[str] = (),
+        metrics: Mapping[str, Any] | None = None,
+    ) -> StepRunRecord:
+        """See :meth:`StateStore.complete_step`."""
+        _, iso = self._stamp()
+        key = (run_id, execution_key, pipeline_id, step_path)
+        with self._transaction(write=True) as tx:
+            return self._update_held(
+                tx,
+                key,
+                owner,
+                "status = ?, ended_at = ?, updated_at = ?, error_json = NULL, output_json = ?, "
+                "named_keys_json = ?, metrics_json = ?",
+                (
+                    StepStatus.COMPLETE.value,
+                    iso,
+                    iso,
+                    dumps_opt(None if output_ref is None else dict(output_ref)),
+                    dumps([str(k) for k in named_return_keys]),
+                    dumps_opt(None if metrics is None else dict(metrics)),
+                ),
+            )
+
+    def fail_step(
+        self,
+        *,
+        run_id: str,
+        execution_key: str,
+        pipeline_id: str,
+        step_path: str,
+        owner: str,
+        error: Mapping[str, Any] | None,
+        status: StepStatus | str = StepStatus.ERROR,
+        metrics: Mapping[str, Any] | None = None,
+    ) -> StepRunRecord:
+        """See :meth:`StateStore.fail_step`."""
+        status = StepStatus(status)
+        if status not in (StepStatus.ERROR, StepStatus.KILLED):
+            raise ValueError(f"fail_step takes status ERROR or KILLED, not {status.value}")
+        _, iso = self._stamp()
+        key = (run_id, execution_key, pipeline_id, step_path)
+        with self._transaction(write=True) as tx:
+            return self._update_held(
+                tx,
+                key,
+                owner,
+                "status = ?, ended_at = ?, updated_at = ?, error_json = ?, metrics_json = ?",
+                (
+                    status.value,
+                    iso,
+                    iso,
+                    dumps_opt(None if error is None else dict(error)),
+                    dumps_opt(None if metrics is None else dict(metrics)),
+                ),
+            )
+
+    def get_step(
+        self, *, run_id: str, execution_key: str, pipeline_id: str, step_path: str
+    ) -> StepRunRecord | None:
+        """See :meth:`StateStore.get_step`."""
+        with self._transaction(write=False) as tx:
+            row = tx.one(
+                f"SELECT {STEP_COLUMNS} FROM metalus_step WHERE {_KEY}",
+                (run_id, execution_key, pipeline_id, step_path),
+            )
+        return None if row is None else step_from_row(row)
+
+    def list_steps(
+        self, *, run_id: str, execution_key: str | None = None, pipeline_id: str | None = None
+    ) -> list[StepRunRecord]:
+        """See :meth:`StateStore.list_steps`."""
+        sql = f"SELECT {STEP_COLUMNS} FROM metalus_step WHERE run_id = ?"
+        params: list[Any] = [run_id]
+        if execution_key is not None:
+            sql += " AND execution_key = ?"
+            params.append(execution_key)
+        if pipeline_id is not None:
+            sql += " AND pipeline_id = ?"
+            params.append(pipeline_id)
+        with self._transaction(write=False) as tx:
+            rows = tx.all(sql + " ORDER BY execution_key, pipeline_id, started_at, step_path", params)
+        return [step_from_row(r) for r in rows]
+
+    def copy_completed_steps(
+        self, *, source_run_id: str, target_run_id: str, steps: Iterable[StepKey] | None = None
+    ) -> int:
+        """See :meth:`StateStore.copy_completed_steps`."""
+        wanted = None if steps is None else {StepKey(*s) for s in steps}
+        copied = 0
+        with self._transaction(write=True) as tx:
+            rows = tx.all(
+                f"SELECT {STEP_COLUMNS} FROM metalus_step WHERE run_id = ? AND status = ?",
+                (source_run_id, StepStatus.COMPLETE.value),
+            )
+            for row in rows:
+                if wanted is not None and StepKey(row[1], row[2], row[3]) not in wanted:
+                    continue
+                copied += tx.run(
+                    f"INSERT INTO metalus_step ({STEP_COLUMNS}) VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (run_id, execution_key, pipeline_id, step_path) DO NOTHING",
+                    (target_run_id, *row[1:]),
+                )
+        return copied
+
+    # -- run lease ------------------------------------------------------------------------
+    def acquire_lease(self, *, run_id: str, owner: str, ttl_seconds: float) -> LeaseResult:
+        """See :meth:`StateStore.acquire_lease`."""
+        now, iso = self._stamp()
+        expires = now + float(ttl_seconds)
+        with self._transaction(write=True) as tx:
+            row = tx.one(
+                f"INSERT INTO metalus_lease ({LEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, 0) "
+                f"ON CONFLICT (run_id) DO NOTHING RETURNING {LEASE_COLUMNS}",
+                (run_id, owner, iso, iso, expires),
+            )
+            if row is not None:
+                return LeaseResult(True, lease_from_row(row))
+            row = tx.one(
+                f"SELECT {LEASE_COLUMNS} FROM metalus_lease WHERE run_id = ?{self.lock_for_update}", (run_id,)
+            )
+            assert row is not None
+            current = lease_from_row(row)
+            alive = current.alive(now)
+            if alive and current.owner != owner:
+                return LeaseResult(False, current)
+            acquired_at = current.acquired_at if alive else iso
+            row = tx.one(
+                "UPDATE metalus_lease SET owner = ?, acquired_at = ?, renewed_at = ?, expires_at = ?, "
+                f"released = 0 WHERE run_id = ? RETURNING {LEASE_COLUMNS}",
+                (owner, acquired_at, iso, expires, run_id),
+            )
+            assert row is not None
+            previous = None if alive or current.owner == owner else current.owner
+            return LeaseResult(True, lease_from_row(row), previous_owner=previous)
+
+    def renew_lease(self, *, run_id: str, owner: str, ttl_seconds: float) -> bool:
+        """See :meth:`StateStore.renew_lease`."""
+        now, iso = self._stamp()
+        with self._transaction(write=True) as tx:
+            count = tx.run(
+                "UPDATE metalus_lease SET renewed_at = ?, expires_at = ? "
+                "WHERE run_id = ? AND owner = ? AND released = 0 AND expires_at > ?",
+                (iso, now + float(ttl_seconds), run_id, owner, now),
+            )
+        return count == 1
+
+    def release_lease(self, *, run_id: str, owner: str) -> bool:
+        """See :meth:`StateStore.release_lease`."""
+        now, iso = self._stamp()
+        with self._transaction(write=True) as tx:
+            count = tx.run(
+                "UPDATE metalus_lease SET released = 1, renewed_at = ?, expires_at = ? "
+                "WHERE run_id = ? AND owner = ? AND released = 0",
+                (iso, now, run_id, owner),
+            )
+        return count == 1
+
+    def get_lease(self, *, run_id: str) -> LeaseInfo | None:
+        """See :meth:`StateStore.get_lease`."""
+        with self._transaction(write=False) as tx:
+            row = tx.one(f"SELECT {LEASE_COLUMNS} FROM metalus_lease WHERE run_id = ?", (run_id,))
+        return None if row is None else lease_from_row(row)

@@ -1,0 +1,186 @@
+"""PostgreSQL state store (psycopg 3), for deployments where several hosts share state.
+
+Each thread gets its own connection (re-created after ``fork`` or when it breaks). Every write
+is one transaction at READ COMMITTED; decisions that read then write lock the rows they read
+(``INSERT ... ON CONFLICT`` then ``SELECT ... FOR UPDATE``; claims hold the run's lease row
+``FOR SHARE`` so a lease cannot change hands mid-claim).
+
+Tables live in the connection's ``search_path`` (``public`` by default), or in ``schema`` when
+given (also as a ``?schema=name`` query parameter of the URL); the schema is created if needed.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+from metalus_py.state._schema import DDL, SCHEMA_VERSION
+from metalus_py.state._sql_runs import RunsMixin
+from metalus_py.state._sql_steps import StepsMixin
+from metalus_py.state._sqlcore import Row, ThreadConnections
+from metalus_py.state.errors import StateError
+
+__all__ = ["PostgresStateStore"]
+
+log = logging.getLogger(__name__)
+
+_LOCK_KEY = zlib.crc32(b"metalus_py.state.schema")
+
+
+class _PgTx:
+    def __init__(self, cur: psycopg.Cursor[Any]) -> None:
+        self._cur = cur
+
+    def run(self, query: str, params: Sequence[Any] = ()) -> int:
+        self._cur.execute(query.replace("?", "%s"), tuple(params))
+        return self._cur.rowcount
+
+    def one(self, query: str, params: Sequence[Any] = ()) -> Row | None:
+        self._cur.execute(query.replace("?", "%s"), tuple(params))
+        row = self._cur.fetchone()
+        return None if row is None else tuple(row)
+
+    def all(self, query: str, params: Sequence[Any] = ()) -> list[Row]:
+        self._cur.execute(query.replace("?", "%s"), tuple(params))
+        return [tuple(r) for r in self._cur.fetchall()]
+
+
+def split_schema(url: str) -> tuple[str, str | None]:
+    """Remove a ``schema`` query parameter from a PostgreSQL URL.
+
+    Returns:
+        ``(url without it, schema or None)``.
+    """
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), None)
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    return urlunsplit(parts._replace(query=rest)), schema or None
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class PostgresStateStore(RunsMixin, StepsMixin):
+    """A :class:`~metalus_py.state.protocol.StateStore` in a PostgreSQL database.
+
+    Args:
+        url: ``postgresql://user[:password]@host[:port]/database[?schema=name&...]``
+            (``postgres://`` too); other query parameters go to libpq.
+        schema: the schema holding the tables (overrides ``?schema=``).
+        artifact_base: fsspec URL under which run artifact folders go; default
+            ``.metalus/artifacts`` under the current directory (use shared storage when
+            several hosts run).
+        connect_timeout: seconds to wait for the server.
+        clock: epoch-seconds clock (tests pass a fake one to expire leases).
+
+    Raises:
+        StateError: the server cannot be reached.
+    """
+
+    lock_for_update = " FOR UPDATE"
+    lock_for_share = " FOR SHARE"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        artifact_base: str | None = None,
+        connect_timeout: float = 10.0,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__(clock=clock)
+        conninfo, url_schema = split_schema(url)
+        if conninfo.startswith("postgres://"):
+            conninfo = "postgresql://" + conninfo[len("postgres://") :]
+        self._conninfo = conninfo
+        self._schema = schema or url_schema
+        self._connect_timeout = connect_timeout
+        self._artifact_base = artifact_base
+        self._connections: ThreadConnections[psycopg.Connection[Any]] = ThreadConnections(
+            self._connect, lambda conn: conn.close(), lambda conn: not (conn.closed or conn.broken)
+        )
+        self._init_schema()
+
+    @property
+    def schema(self) -> str | None:
+        """The schema holding the tables (``None``: the server's search_path)."""
+        return self._schema
+
+    @property
+    def url(self) -> str:
+        """The connection URL without password (with ``?schema=`` when set)."""
+        base = safe_url(self._conninfo)
+        if self._schema:
+            base += ("&" if "?" in base else "?") + urlencode({"schema": self._schema})
+        return base
+
+    def default_artifact_root(self, *, run_id: str) -> str:
+        """``<artifact_base>/<run_id>``, by default ``./.metalus/artifacts/<run_id>``."""
+        if self._artifact_base:
+            return f"{self._artifact_base.rstrip('/')}/{run_id}"
+        return str(Path.cwd() / ".metalus" / "artifacts" / run_id)
+
+    def __repr__(self) -> str:
+        return f"PostgresStateStore({self.url!r})"
+
+    def __enter__(self) -> PostgresStateStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every connection this store opened in this process."""
+        self._connections.close_all()
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            conn = psycopg.connect(
+                self._conninfo, autocommit=True, connect_timeout=max(1, int(self._connect_timeout))
+            )
+        except psycopg.OperationalError as exc:
+            raise StateError(f"cannot connect to the state store {safe_url(self._conninfo)}: {exc}") from exc
+        if self._schema:
+            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self._schema)))
+        return conn
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[_PgTx]:
+        conn = self._connections.get()
+        with conn.transaction(), conn.cursor() as cur:
+            yield _PgTx(cur)
+
+    def _init_schema(self) -> None:
+        with self._transaction(write=True) as tx:
+            tx.run(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
+            if self._schema:
+                ident = sql.Identifier(self._schema).as_string(self._connections.get())
+                tx.run(f"CREATE SCHEMA IF NOT EXISTS {ident}")
+            for statement in DDL:
+                tx.run(statement)
+            row = tx.one("SELECT MAX(version) FROM metalus_schema")
+            version = None if row is None else row[0]
+            if version is None:
+                tx.run("INSERT INTO metalus_schema (version) VALUES (?)", (SCHEMA_VERSION,))
+            elif int(version) > SCHEMA_VERSION:
+                raise StateError(
+                    f"{self.url} was written by a newer metalus_py (schema {version}, this one knows "
+                    f"{SCHEMA_VERSION}); upgrade metalus_py or use another --state"
+                )
