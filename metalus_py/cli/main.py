@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from metalus_py.cli.arguments import CommandLine, split_command_line
 from metalus_py.exceptions import ApplicationError
@@ -18,7 +20,15 @@ USAGE = """usage: metalus COMMAND [ARGS]
 commands:
   run APP.json [--name value ...]   validate and run an application
       options: --output-json FILE  --run-id ID  --state URL|none  --persist all|none
-               --max-workers N  --strict  --quiet  --verbose
+               --artifacts URL  --max-workers N  --strict  --quiet  --verbose
+      (env: METALUS_STATE, METALUS_PERSIST, METALUS_ARTIFACTS)
+  resume RUN [--name value ...]     re-run what did not complete, reusing finished steps
+  retrigger RUN --from EXEC[.PIPELINE.STEP]
+                                    a new run recomputing from that point
+  kill RUN [--step EXEC.PIPELINE.STEP] [--grace SECONDS]
+                                    end a running run or step (cooperative, then forced)
+  runs [--limit N] [--json]         recent runs
+  show RUN [--json]                 executions -> pipelines -> steps of a run
   validate APP.json [--strict] [--name value ...]
                                     report every problem (exit 0 valid, 2 invalid)
   plan APP.json [--format text|mermaid|dot]
@@ -88,59 +98,194 @@ def cmd_validate(line: CommandLine) -> int:
     return 0 if report.ok else INVALID
 
 
-def cmd_run(line: CommandLine) -> int:
-    from metalus_py.api import run_application
+def _progress_listeners(line: CommandLine) -> tuple[list[Any], Any]:
     from metalus_py.cli.progress import LiveProgress, PlainProgress
 
-    location = _application_argument(line, "run")
+    if line.flag("--quiet", "-q"):
+        return [], None
+    if sys.stderr.isatty() and not line.flag("--no-progress", "--verbose", "-v"):
+        live = LiveProgress()
+        return [live], live
+    return [PlainProgress(verbose=line.flag("--verbose", "-v"))], None
+
+
+def _run_options(line: CommandLine, listeners: list[Any]) -> Any:
+    from metalus_py.durable.session import RunOptions
+
     max_workers = line.option("--max-workers")
-    if max_workers is not None and not max_workers.isdigit():
+    if max_workers is not None and (not max_workers.isdigit() or int(max_workers) < 1):
         raise ApplicationError(f"--max-workers expects a positive whole number, got {max_workers!r}")
-    quiet = line.flag("--quiet", "-q")
-    listeners: list[object] = []
-    live: LiveProgress | None = None
-    if not quiet:
-        if sys.stderr.isatty() and not line.flag("--no-progress", "--verbose", "-v"):
-            live = LiveProgress()
-            listeners.append(live)
-        else:
-            listeners.append(PlainProgress(verbose=line.flag("--verbose", "-v")))
+    persist = line.option("--persist")
+    if persist is not None and persist not in ("all", "none"):
+        raise ApplicationError(f"--persist expects 'all' or 'none', got {persist!r}")
+    return RunOptions(
+        persist=persist,
+        artifacts=line.option("--artifacts") or os.environ.get("METALUS_ARTIFACTS"),
+        max_workers=int(max_workers) if max_workers else None,
+        listeners=listeners,
+        strict=line.flag("--strict"),
+    )
 
-    def execute() -> int:
-        result = run_application(
-            location,
-            line.parameters,
-            source=location,
-            run_id=line.option("--run-id"),
-            max_workers=int(max_workers) if max_workers else None,
-            listeners=listeners,  # type: ignore[arg-type]
-            strict=line.flag("--strict"),
-        )
-        output = line.option("--output-json")
-        if output:
-            _write_text(output, result.to_json())
-        if not quiet:
-            print(_summary(result), file=sys.stderr)
-        return result.exit_code
 
+def _open_store(line: CommandLine) -> Any:
+    from metalus_py.state import open_store
+
+    url = line.option("--state")
+    try:
+        return open_store(url)
+    except Exception as exc:
+        raise ApplicationError(f"cannot open the state store {url or os.environ.get('METALUS_STATE') or '(default)'}: "
+                               f"{exc}") from exc
+
+
+def _finish(line: CommandLine, result: Any) -> int:
+    output = line.option("--output-json")
+    if output:
+        _write_text(output, json.dumps(result.to_dict(), indent=2, default=str))
+    if not line.flag("--quiet", "-q"):
+        print(_summary(result), file=sys.stderr)
+    return int(result.exit_code)
+
+
+def _with_progress(line: CommandLine, action: Callable[[list[Any]], Any]) -> int:
+    listeners, live = _progress_listeners(line)
     if live is not None:
         with live:
-            return execute()
-    return execute()
+            result = action(listeners)
+    else:
+        result = action(listeners)
+    return _finish(line, result)
 
 
-def _summary(result: object) -> str:
-    from metalus_py.results import RunResult
+def cmd_run(line: CommandLine) -> int:
+    from metalus_py.api import run_application
+    from metalus_py.durable.session import start_run
 
-    assert isinstance(result, RunResult)
+    location = _application_argument(line, "run")
+    store = _open_store(line)
+
+    def action(listeners: list[Any]) -> Any:
+        options = _run_options(line, listeners)
+        if store is None:
+            return run_application(
+                location, line.parameters, source=location, run_id=line.option("--run-id"),
+                max_workers=options.max_workers, listeners=listeners, strict=options.strict,
+            )
+        return start_run(store, location, line.parameters, run_id=line.option("--run-id"), options=options)
+
+    try:
+        return _with_progress(line, action)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _run_argument(line: CommandLine, command: str) -> str:
+    if len(line.positionals) != 1:
+        raise ApplicationError(f"expected one run id (metalus {command} RUN), got {line.positionals}")
+    return line.positionals[0]
+
+
+def _require_store(line: CommandLine, command: str) -> Any:
+    store = _open_store(line)
+    if store is None:
+        raise ApplicationError(f"metalus {command} needs a state store (not --state none)")
+    return store
+
+
+def cmd_resume(line: CommandLine) -> int:
+    from metalus_py.durable.session import resume_run
+
+    run_id = _run_argument(line, "resume")
+    store = _require_store(line, "resume")
+    try:
+        return _with_progress(
+            line, lambda listeners: resume_run(store, run_id, line.parameters, options=_run_options(line, listeners))
+        )
+    finally:
+        store.close()
+
+
+def cmd_retrigger(line: CommandLine) -> int:
+    from metalus_py.durable.session import retrigger_run
+
+    run_id = _run_argument(line, "retrigger")
+    start = line.option("--from")
+    if not start:
+        raise ApplicationError("metalus retrigger RUN --from EXEC[.PIPELINE.STEP]")
+    store = _require_store(line, "retrigger")
+    try:
+        return _with_progress(
+            line,
+            lambda listeners: retrigger_run(store, run_id, start, line.parameters,
+                                            options=_run_options(line, listeners)),
+        )
+    finally:
+        store.close()
+
+
+def cmd_kill(line: CommandLine) -> int:
+    from metalus_py.durable.kill import kill_run
+
+    run_id = _run_argument(line, "kill")
+    grace = line.option("--grace", "10") or "10"
+    try:
+        grace_seconds = float(grace)
+    except ValueError as exc:
+        raise ApplicationError(f"--grace expects seconds, got {grace!r}") from exc
+    store = _require_store(line, "kill")
+    try:
+        print(kill_run(store, run_id, step=line.option("--step"), grace=grace_seconds))
+        return 0
+    finally:
+        store.close()
+
+
+def cmd_runs(line: CommandLine) -> int:
+    from metalus_py.durable.inspect import runs_table
+
+    store = _require_store(line, "runs")
+    limit = line.option("--limit", "20") or "20"
+    try:
+        runs = store.list_runs(limit=int(limit) if limit.isdigit() else 20)
+        if line.flag("--json"):
+            print(json.dumps([{"runId": r.run_id, "applicationId": r.application_id, "status": str(r.status),
+                               "startedAt": r.started_at, "endedAt": r.ended_at, "parentRunId": r.parent_run_id}
+                              for r in runs], indent=2))
+        else:
+            print(runs_table(runs))
+        return 0
+    finally:
+        store.close()
+
+
+def cmd_show(line: CommandLine) -> int:
+    from metalus_py.durable.inspect import RecordedRun
+
+    run_id = _run_argument(line, "show")
+    store = _require_store(line, "show")
+    try:
+        try:
+            recorded = RecordedRun.load(store, run_id)
+        except KeyError as exc:
+            raise ApplicationError(f"no run {run_id!r} in the state store {store.url}") from exc
+        print(json.dumps(recorded.to_dict(), indent=2, default=str) if line.flag("--json") else recorded.tree())
+        return 0
+    finally:
+        store.close()
+
+
+def _summary(result: Any) -> str:
+    document = result.to_dict()
     counts: dict[str, int] = {}
-    for outcome in result.executions.values():
-        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    for execution in document["executions"].values():
+        counts[execution.get("status", "?")] = counts.get(execution.get("status", "?"), 0) + 1
     parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    lines = [f"run {result.run_id} {result.status} in {result.ended_at - result.started_at:.2f}s ({parts})"]
-    for key, outcome in result.executions.items():
-        if outcome.status not in ("COMPLETE",):
-            lines.append(f"  {key}: {outcome.status} - {outcome.reason or ''}")
+    took = f" in {document['durationSeconds']:.2f}s" if document.get("durationSeconds") is not None else ""
+    lines = [f"run {document['runId']} {document['status']}{took} ({parts})"]
+    for key, execution in document["executions"].items():
+        if execution.get("status") != "COMPLETE":
+            lines.append(f"  {key}: {execution.get('status')} - {execution.get('reason') or ''}")
     return "\n".join(lines)
 
 
@@ -206,6 +351,11 @@ def cmd_steps(line: CommandLine) -> int:
 
 
 COMMANDS: dict[str, Callable[[CommandLine], int]] = {
+    "resume": cmd_resume,
+    "retrigger": cmd_retrigger,
+    "kill": cmd_kill,
+    "runs": cmd_runs,
+    "show": cmd_show,
     "steps": cmd_steps,
     "run": cmd_run,
     "validate": cmd_validate,

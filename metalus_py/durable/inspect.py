@@ -1,0 +1,117 @@
+"""Reading recorded runs back: ``metalus runs`` and ``metalus show RUN``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from metalus_py.results import EXIT_CODES
+from metalus_py.state import ExecutionRecord, RunRecord, StateStore, StepRunRecord
+
+
+def _seconds(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    return round((datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds(), 6)
+
+
+@dataclass
+class RecordedRun:
+    """A run as the state store holds it: the same document shape as a live result."""
+
+    run: RunRecord
+    executions: list[ExecutionRecord]
+    steps: list[StepRunRecord]
+    pipelines: dict[tuple[str, str], str]
+
+    @classmethod
+    def load(cls, store: StateStore, run_id: str) -> RecordedRun:
+        run = store.get_run(run_id=run_id)
+        if run is None:
+            raise KeyError(run_id)
+        pipelines = {(p.execution_key, p.pipeline_id): str(p.status) for p in store.list_pipelines(run_id=run_id)}
+        return cls(run, store.list_executions(run_id=run_id), store.list_steps(run_id=run_id), pipelines)
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    @property
+    def status(self) -> str:
+        return str(self.run.status)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES.get(self.status, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        executions: dict[str, Any] = {}
+        for execution in self.executions:
+            executions[execution.execution_key] = {
+                "executionId": execution.execution_id,
+                "status": str(execution.status),
+                "reason": execution.reason,
+                "error": execution.error,
+                "forkIndex": list(execution.fork_indices) or None,
+                "startedAt": execution.started_at,
+                "endedAt": execution.ended_at,
+                "pipelines": {},
+            }
+        for (key, pipeline_id), status in self.pipelines.items():
+            entry = executions.setdefault(key, {"executionId": key, "status": "UNKNOWN", "pipelines": {}})
+            entry["pipelines"][pipeline_id] = {"status": status, "steps": {}}
+        for step in self.steps:
+            entry = executions.setdefault(step.execution_key, {"executionId": step.execution_key, "pipelines": {}})
+            pipeline = entry["pipelines"].setdefault(step.pipeline_id, {"status": "UNKNOWN", "steps": {}})
+            ref = step.output_ref or {}
+            primary = ref.get("primary") or {}
+            pipeline["steps"][step.step_path] = {
+                "status": str(step.status),
+                "attempts": step.attempts,
+                "primaryReturn": primary.get("value", primary.get("summary")),
+                "namedReturns": {k: v.get("value", v.get("summary")) for k, v in (ref.get("named") or {}).items()}
+                or None,
+                "startedAt": step.started_at,
+                "endedAt": step.ended_at,
+                "durationSeconds": _seconds(step.started_at, step.ended_at),
+                "metrics": step.metrics or {},
+                "error": step.error,
+            }
+        return {
+            "runId": self.run.run_id,
+            "applicationId": self.run.application_id,
+            "status": self.status,
+            "startedAt": self.run.started_at,
+            "endedAt": self.run.ended_at,
+            "parentRunId": self.run.parent_run_id,
+            "executions": executions,
+        }
+
+    def tree(self) -> str:
+        """A text tree: executions -> pipelines -> steps with status, attempts, timings and errors."""
+        document = self.to_dict()
+        lines = [f"run {self.run_id} ({self.run.application_id}) {self.status}  started {self.run.started_at}"
+                 + (f"  ended {self.run.ended_at}" if self.run.ended_at else "")]
+        if self.run.parent_run_id:
+            lines.append(f"  retriggered from run {self.run.parent_run_id}")
+        for key, execution in document["executions"].items():
+            reason = f"  - {execution.get('reason')}" if execution.get("reason") else ""
+            lines.append(f"  execution {key}: {execution.get('status')}{reason}")
+            for pipeline_id, pipeline in execution["pipelines"].items():
+                lines.append(f"    pipeline {pipeline_id}: {pipeline['status']}")
+                for path, step in pipeline["steps"].items():
+                    took = f" {step['durationSeconds']:.3f}s" if step.get("durationSeconds") is not None else ""
+                    error = f"  error: {step['error'].get('message')}" if step.get("error") else ""
+                    lines.append(f"      step {path}: {step['status']} attempts={step['attempts']}{took}{error}")
+        return "\n".join(lines)
+
+
+def runs_table(runs: list[RunRecord]) -> str:
+    """``metalus runs``: one line per run, newest first."""
+    lines = [f"{'RUN':<14} {'STATUS':<9} {'DURATION':>10}  {'STARTED':<27} APPLICATION"]
+    for run in runs:
+        took = _seconds(run.started_at, run.ended_at)
+        duration = f"{took:.2f}s" if took is not None else "-"
+        lines.append(f"{run.run_id:<14} {str(run.status):<9} {duration:>10}  {run.started_at:<27} {run.application_id}")
+    return "\n".join(lines)

@@ -1,0 +1,100 @@
+"""The journal that claims every step in the state store and restores finished ones."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from metalus_py.exceptions import PipelineException
+from metalus_py.records import StepRecord
+from metalus_py.runtime import StepKey
+from metalus_py.state import ArtifactStore, ClaimOutcome, StateStore, StepStatus
+from metalus_py.state.errors import ClaimLostError
+from metalus_py.steps.response import StepResponse
+from metalus_py.summary import summarize_value
+
+_LOG = logging.getLogger("metalus_py.durable")
+
+
+class StepHeldError(PipelineException):
+    """Another live process holds this step of the run."""
+
+    terminal = True
+
+
+class StoreJournal:
+    """Claims each step before it runs; a step completed earlier is restored from its artifacts.
+
+    With persistence off (run policy ``none`` or step ``persist: false``) nothing is stored for
+    a step, so a resume runs it again.
+    """
+
+    def __init__(self, store: StateStore, artifacts: ArtifactStore | None, *, run_id: str, owner: str) -> None:
+        self.store = store
+        self.artifacts = artifacts
+        self.run_id = run_id
+        self.owner = owner
+        self._unclaimed: set[StepKey] = set()
+        self._lock = threading.Lock()
+        self.restored = 0
+        self.executed = 0
+
+    def begin(self, key: StepKey, *, persist: bool) -> StepResponse | None:
+        claim = self.store.claim_step(
+            run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
+            step_path=key.path, owner=self.owner,
+        )
+        if claim.outcome is ClaimOutcome.CLAIMED:
+            with self._lock:
+                self.executed += 1
+            return None
+        if claim.outcome is ClaimOutcome.ALREADY_COMPLETE and claim.record is not None:
+            ref = claim.record.output_ref
+            if ref and ref.get("primary") is not None and self.artifacts is not None:
+                primary, named = self.artifacts.load_step_output(ref)
+                with self._lock:
+                    self.restored += 1
+                return StepResponse(primary, named or None)
+            # Completed without a stored output (persistence off): run it again, unrecorded.
+            with self._lock:
+                self._unclaimed.add(key)
+                self.executed += 1
+            return None
+        raise StepHeldError(f"step {key} of run {self.run_id} is held by {claim.holder}; not running it twice")
+
+    def completed(self, key: StepKey, record: StepRecord, response: StepResponse, *, persist: bool) -> None:
+        with self._lock:
+            if key in self._unclaimed:
+                self._unclaimed.discard(key)
+                return
+        output_ref = None
+        if persist and self.artifacts is not None:
+            output_ref = self.artifacts.persist_step_output(
+                execution_key=key.execution_key, pipeline_id=key.pipeline_id, step_path=key.path,
+                primary=response.primary_return, named=response.named_returns,
+            )
+        try:
+            self.store.complete_step(
+                run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
+                step_path=key.path, owner=self.owner, output_ref=output_ref,
+                named_return_keys=tuple(response.named_returns or ()), metrics=summarize_value(record.metrics),
+            )
+        except ClaimLostError as exc:
+            raise StepHeldError(f"step {key}: {exc}") from exc
+
+    def failed(self, key: StepKey, record: StepRecord) -> None:
+        with self._lock:
+            if key in self._unclaimed:
+                self._unclaimed.discard(key)
+                return
+        error = record.error
+        try:
+            self.store.fail_step(
+                run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
+                step_path=key.path, owner=self.owner,
+                error={"type": error.type, "message": error.message, "traceback": error.traceback} if error else {},
+                status=StepStatus.KILLED if record.status == "KILLED" else StepStatus.ERROR,
+                metrics=summarize_value(record.metrics),
+            )
+        except ClaimLostError:
+            _LOG.warning("step %s: claim lost before its failure could be recorded", key)

@@ -1,0 +1,230 @@
+"""Starting, resuming, re-triggering and killing recorded runs.
+
+A run holds its lease while it executes (a second ``resume`` of a live run refuses; a dead
+one is taken over), claims every step through :class:`StoreJournal`, records executions and
+events through :class:`StoreRecorder`, and watches the store for kill requests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from metalus_py.api import build_services, load_document, run_prepared, validate_application
+from metalus_py.durable.inspect import RecordedRun
+from metalus_py.durable.journal import StoreJournal
+from metalus_py.durable.recorder import StoreRecorder
+from metalus_py.durable.retrigger import RetriggerPoint, kept_steps
+from metalus_py.events import Listener
+from metalus_py.exceptions import ApplicationError
+from metalus_py.model.application import Application
+from metalus_py.plan.setup import prepare_application
+from metalus_py.results import RunResult
+from metalus_py.runtime import KillSwitch
+from metalus_py.secrets import redact_secrets
+from metalus_py.state import ArtifactStore, LeaseHeldError, LeaseKeeper, RunRecord, StateStore
+
+_LOG = logging.getLogger("metalus_py.durable")
+
+FINISHED = ("COMPLETE", "FAILED", "PAUSED", "KILLED")
+
+
+def new_owner() -> str:
+    """An owner id naming this host and process: ``host:pid:random``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class RunOptions:
+    """How a recorded run executes."""
+
+    persist: str | None = None
+    artifacts: str | None = None
+    max_workers: int | None = None
+    listeners: list[Listener] = field(default_factory=list)
+    lease_ttl: float = 30.0
+    strict: bool = False
+    root_executions: list[str] | None = None
+
+
+def _persist_policy(options: RunOptions, application: Application) -> str:
+    policy = options.persist or os.environ.get("METALUS_PERSIST") or application.persist or "all"
+    if policy not in ("all", "none"):
+        raise ApplicationError(f"persist policy must be 'all' or 'none', got {policy!r}")
+    return policy
+
+
+def start_run(
+    store: StateStore,
+    location: str,
+    parameters: Mapping[str, Any],
+    *,
+    run_id: str | None = None,
+    options: RunOptions | None = None,
+) -> RunResult | RecordedRun:
+    """Validate, record and run an application.
+
+    With ``run_id`` of a run already recorded: an unfinished run is resumed, a finished one is
+    returned as recorded (idempotent submission).
+
+    Raises:
+        ApplicationValidationError: invalid input (nothing recorded).
+    """
+    options = options or RunOptions()
+    if run_id is not None:
+        existing = store.get_run(run_id=run_id)
+        if existing is not None:
+            if existing.status in FINISHED:
+                return recorded_result(store, existing)
+            return resume_run(store, run_id, {}, options=options)
+    report = validate_application(location, parameters, strict=options.strict, source=location)
+    report.raise_for_errors()
+    document = load_document(location)
+    application = Application.model_validate(document)
+    run_id = run_id or uuid.uuid4().hex[:12]
+    policy = _persist_policy(options, application)
+    prepared = prepare_application(application, location, dict(parameters))
+    artifact_root = options.artifacts.rstrip("/") + f"/{run_id}" if options.artifacts else None
+    store.create_run(
+        run_id=run_id, application_id=prepared.application_id, application_json=json.dumps(document),
+        parameters=redact_secrets(dict(parameters)), persist_policy=policy,
+        artifact_root=artifact_root or store.default_artifact_root(run_id=run_id),
+        metadata={"source": location},
+    )
+    return _execute(store, run_id, options)
+
+
+def resume_run(
+    store: StateStore, run_id: str, parameters: Mapping[str, Any], *, options: RunOptions | None = None
+) -> RunResult | RecordedRun:
+    """Run again what did not complete, restoring finished outputs and globals.
+
+    Raises:
+        ApplicationError: no such run, or the run is live in another process.
+    """
+    options = options or RunOptions()
+    record = _get(store, run_id)
+    if record.status == "COMPLETE":
+        return recorded_result(store, record)
+    if parameters:
+        store.record_parameter_change(run_id=run_id, changes=redact_secrets(dict(parameters)), reason="resume")
+    return _execute(store, run_id, options)
+
+
+def retrigger_run(
+    store: StateStore,
+    run_id: str,
+    start: str,
+    parameters: Mapping[str, Any],
+    *,
+    options: RunOptions | None = None,
+) -> RunResult:
+    """A new run that reuses ``run_id``'s results before ``start`` and recomputes from there."""
+    options = options or RunOptions()
+    source = _get(store, run_id)
+    point = RetriggerPoint.parse(start)
+    document = json.loads(source.application_json)
+    params = {**source.effective_parameters, **parameters}
+    application = Application.model_validate(document)
+    prepared = prepare_application(application, source.metadata.get("source", ""), params)
+    keep = kept_steps(prepared, store.list_steps(run_id=run_id), point)
+    new_id = uuid.uuid4().hex[:12]
+    store.create_run(
+        run_id=new_id, application_id=source.application_id, application_json=source.application_json,
+        parameters=redact_secrets(params), persist_policy=source.persist_policy,
+        artifact_root=store.default_artifact_root(run_id=new_id), parent_run_id=run_id,
+        metadata={**source.metadata, "retriggeredFrom": start},
+    )
+    store.copy_completed_steps(source_run_id=run_id, target_run_id=new_id, steps=[r.key for r in keep])
+    return _execute(store, new_id, options)
+
+
+def _get(store: StateStore, run_id: str) -> RunRecord:
+    record = store.get_run(run_id=run_id)
+    if record is None:
+        raise ApplicationError(f"no run {run_id!r} in the state store {store.url}")
+    return record
+
+
+def _execute(store: StateStore, run_id: str, options: RunOptions) -> RunResult:
+    record = _get(store, run_id)
+    owner = new_owner()
+    keeper = LeaseKeeper(store, run_id=run_id, owner=owner, ttl_seconds=options.lease_ttl)
+    try:
+        keeper.start()
+    except LeaseHeldError as exc:
+        raise ApplicationError(
+            f"run {run_id} is running in another process ({exc}); not starting it twice"
+        ) from exc
+    try:
+        store.set_run_status(run_id=run_id, status="RUNNING")
+        parameters = record.effective_parameters
+        source = record.metadata.get("source", "")
+        application = Application.model_validate(json.loads(record.application_json))
+        prepared = prepare_application(application, source, parameters)
+        artifacts = ArtifactStore(record.artifact_root) if record.persist_policy == "all" and record.artifact_root else None
+        journal = StoreJournal(store, artifacts, run_id=run_id, owner=owner)
+        listeners: list[Listener] = [*options.listeners, StoreRecorder(store, run_id)]
+        services = build_services(prepared, run_id=run_id, max_workers=options.max_workers, listeners=listeners,
+                                  journal=journal)
+        services.persist_default = artifacts is not None
+        watcher = KillWatcher(store, run_id, services.kill)
+        watcher.start()
+        try:
+            result = run_prepared(prepared, services=services, run_id=run_id,
+                                  root_executions=options.root_executions or _roots(parameters))
+        finally:
+            watcher.stop()
+        result.extra.update(restoredSteps=journal.restored, executedSteps=journal.executed)
+        store.set_run_status(run_id=run_id, status=result.status)
+        return result
+    except BaseException:
+        store.set_run_status(run_id=run_id, status="FAILED")
+        raise
+    finally:
+        keeper.stop(release=True)
+
+
+def _roots(parameters: Mapping[str, Any]) -> list[str] | None:
+    value = parameters.get("root-executions")
+    return [r.strip() for r in value.split(",") if r.strip()] if isinstance(value, str) else None
+
+
+def recorded_result(store: StateStore, record: RunRecord) -> RecordedRun:
+    """A finished run as recorded (for idempotent re-submission)."""
+    return RecordedRun.load(store, record.run_id)
+
+
+class KillWatcher:
+    """Polls the store for kill requests and flips the run's kill switch."""
+
+    def __init__(self, store: StateStore, run_id: str, switch: KillSwitch, interval: float = 0.25) -> None:
+        self.store, self.run_id, self.switch, self.interval = store, run_id, switch, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"kill-watch-{run_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                for request in self.store.pending_kills(run_id=self.run_id):
+                    if request.target:
+                        self.switch.kill_step(request.target)
+                    else:
+                        self.switch.kill_run()
+                    self.store.acknowledge_kill(request_id=request.request_id)
+            except Exception:  # the watcher must never end the run
+                _LOG.exception("kill watcher of run %s failed to poll", self.run_id)
