@@ -51,7 +51,7 @@ class RunEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "event": self.kind,
             "runId": self.run_id,
             "executionId": self.execution_id,

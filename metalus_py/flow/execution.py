@@ -8,7 +8,12 @@ from typing import Any
 
 from metalus_py.context import PipelineContext, PipelineParameters
 from metalus_py.events import RunEvent
-from metalus_py.exceptions import PauseException, PipelineException, SkipExecutionException, StepKilledException
+from metalus_py.exceptions import (
+    PauseException,
+    PipelineException,
+    SkipExecutionException,
+    StepKilledException,
+)
 from metalus_py.flow.pipeline_flow import run_pipeline
 from metalus_py.flow.tracker import StepTracker, error_info
 from metalus_py.model.pipeline import Pipeline

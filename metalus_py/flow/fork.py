@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from metalus_py.context import PipelineContext
 from metalus_py.exceptions import ForkedPipelineStepException, PipelineException
-from metalus_py.model.pipeline import PipelineStep
+from metalus_py.model.pipeline import Parameter, PipelineStep
 from metalus_py.steps.response import StepResponse
 
 if TYPE_CHECKING:
@@ -27,6 +27,14 @@ def run_fork(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, values:
 
     fork_id = step.id or ""
     pipeline_id = run.pipeline_id
+    missing = [name for name in ("forkByValues", "forkMethod") if not _defined(step.param(name))]
+    if missing:
+        names = "Parameters [forkByValues] and [forkMethod] is" if len(missing) == 2 else f"Parameter [{missing[0]}] is"
+        raise PipelineException(
+            f"{names} required for fork step [{fork_id}] in pipeline [{pipeline_id}].",
+            step_id=fork_id,
+            pipeline_id=pipeline_id,
+        )
     fork_values = values.get("forkByValues")
     if isinstance(fork_values, tuple):
         fork_values = list(fork_values)
@@ -47,14 +55,15 @@ def run_fork(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, values:
         )
     body = run.structure.fork_body(fork_id)
 
-    def run_value(index: int) -> PipelineContext | BaseException:
+    def run_value(index: int) -> tuple[PipelineContext, BaseException | None]:
         value_ctx = ctx.branch(f"{fork_id}[{index}]")
         value_ctx.globals["groupId"] = f"{pipeline_id}.{fork_id}[{index}]"
         value_ctx.set_step_result(pipeline_id, fork_id, StepResponse(fork_values[index], None))
         try:
-            return run_path(run, step.next_step_id, value_ctx)
+            run_path(run, step.next_step_id, value_ctx)
         except Exception as exc:  # one value's failure never stops the others
-            return exc
+            return value_ctx, exc
+        return value_ctx, None
 
     indexes = range(len(fork_values))
     if method == "parallel" and len(fork_values) > 1:
@@ -64,12 +73,16 @@ def run_fork(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, values:
     else:
         outcomes = [run_value(i) for i in indexes]
     _merge(ctx, pipeline_id, body.steps, outcomes)
-    errors = {i: o for i, o in enumerate(outcomes) if isinstance(o, BaseException)}
+    errors = {i: error for i, (_, error) in enumerate(outcomes) if error is not None}
     if errors:
         raise ForkedPipelineStepException(exceptions=errors, step_id=fork_id, pipeline_id=pipeline_id)
     if body.join_id is None:
         return None
     return run.steps[body.join_id].next_step_id
+
+
+def _defined(param: Parameter | None) -> bool:
+    return param is not None and (param.has_value() or param.has_default())
 
 
 def _limit(raw: Any, default: int) -> int:
@@ -81,9 +94,10 @@ def _merge(
     ctx: PipelineContext,
     pipeline_id: str,
     body_steps: Sequence[str],
-    outcomes: Sequence[PipelineContext | BaseException],
+    outcomes: Sequence[tuple[PipelineContext, BaseException | None]],
 ) -> None:
-    layers = [o.parameters.own().get(pipeline_id, {}) if isinstance(o, PipelineContext) else {} for o in outcomes]
+    # Failed values contribute the results they produced before failing (the context at the failure).
+    layers = [value_ctx.parameters.own().get(pipeline_id, {}) for value_ctx, _ in outcomes]
     for step_id in body_steps:
         responses = [layer.get(step_id) for layer in layers]
         if all(r is None for r in responses):
@@ -98,8 +112,5 @@ def _merge(
             for k in keys
         }
         ctx.set_step_result(pipeline_id, step_id, StepResponse(primary, named))
-    for outcome in outcomes:
-        if isinstance(outcome, PipelineContext):
-            ctx.step_messages.extend(outcome.step_messages)
-        elif isinstance(outcome, PipelineException) and outcome.context is not None:
-            ctx.step_messages.extend(outcome.context.step_messages)
+    for value_ctx, _ in outcomes:
+        ctx.step_messages.extend(value_ctx.step_messages)

@@ -133,6 +133,7 @@ def execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext) -> 
             record.attempts = 0
             return _finish(run, step, ctx, key, record, restored, persist=persist, restored=True)
     attempt = 0
+    failure: PipelineException | None = None
     while True:
         ctx.globals["stepRetryCount"] = attempt
         record.attempts = attempt + 1
@@ -142,32 +143,51 @@ def execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext) -> 
             outcome = _dispatch(run, step, ctx, record)
             break
         except Exception as exc:
-            error = _normalise(exc, step_id, run.pipeline_id)
-            delay = _retry_delay(step, attempt, error)
-            if delay is not None:
-                run.tracker.retry(ctx, record, error, delay)
-                if ctx.services.kill.step_killed(key):
-                    error = StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
-                else:
-                    _sleep(delay, ctx)
-                    attempt += 1
-                    continue
-            ctx.globals.pop("stepRetryCount", None)
-            run.tracker.failed(ctx, key, record, error, killed=isinstance(error, StepKilledException))
-            if step.next_step_on_error and not isinstance(error, StepKilledException | SkipExecutionException):
-                response = StepResponse(error, None)
-                ctx.set_step_result(run.pipeline_id, step_id, response)
-                _update_position(ctx, run.pipeline_id, step_id, step.next_step_on_error)
-                return step.next_step_on_error
-            if error.context is None:
-                error.context = ctx
-            raise error
+            failure = _normalise(exc, step_id, run.pipeline_id)
+            delay = _retry_delay(step, attempt, failure)
+            if delay is None:
+                break
+            run.tracker.retry(ctx, record, failure, delay)
+            if ctx.services.kill.step_killed(key):
+                failure = StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
+                break
+        _sleep(delay, ctx)
+        attempt += 1
+        failure = None
     ctx.globals.pop("stepRetryCount", None)
+    if failure is not None:
+        return _fail(run, step, ctx, key, record, failure)
+    if isinstance(outcome, _Skipped):
+        return _finish(run, step, ctx, key, record, outcome.response, persist=persist, restored=False,
+                       skip_to=(outcome.next_step_id,))
     if isinstance(outcome, _Continue):
         record.status = "COMPLETE"
         run.tracker.completed(ctx, key, record, StepResponse(None, None), persist=False, journal=False)
         return outcome.next_step_id
     return _finish(run, step, ctx, key, record, outcome, persist=persist, restored=False)
+
+
+def _fail(
+    run: PipelineRun, step: PipelineStep, ctx: PipelineContext, key: StepKey, record: StepRecord, error: PipelineException
+) -> str:
+    """Record a failed step; go to ``nextStepOnError`` when set, else raise ``error`` (with the context)."""
+    step_id = step.id or ""
+    run.tracker.failed(ctx, key, record, error, killed=isinstance(error, StepKilledException))
+    if step.next_step_on_error and not isinstance(error, StepKilledException | SkipExecutionException):
+        ctx.set_step_result(run.pipeline_id, step_id, StepResponse(error, None))
+        _update_position(ctx, run.pipeline_id, step_id, step.next_step_on_error)
+        return step.next_step_on_error
+    if error.context is None:
+        error.context = ctx
+    raise error
+
+
+class _Skipped:
+    """A fork or split step whose ``executeIfEmpty`` gave a value: its block is skipped."""
+
+    def __init__(self, response: StepResponse, next_step_id: str | None) -> None:
+        self.response = response
+        self.next_step_id = next_step_id
 
 
 class _Continue:
@@ -182,6 +202,8 @@ def _dispatch(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, record
     if step.execute_if_empty is not None:
         dynamic = map_value(step.execute_if_empty, ctx, type_name="text", name="dynamic")
         if dynamic is not None:
+            if step.type_name in ("fork", "split"):
+                return _Skipped(StepResponse(dynamic, None), _after_block(run, step))
             return StepResponse(dynamic, None)
     kind = step.type_name
     if kind == "fork":
@@ -199,6 +221,16 @@ def _dispatch(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, record
     if kind in ("join", "merge"):
         return _Continue(step.next_step_id)
     return _call_function(run, step, ctx, values, record)
+
+
+def _after_block(run: PipelineRun, step: PipelineStep) -> str | None:
+    """The step after a fork's join or a split's merge (``None``: the block runs to the pipeline end)."""
+    if step.type_name == "fork":
+        join_id = run.structure.fork_body(step.id or "").join_id
+        return run.steps[join_id].next_step_id if join_id else None
+    merges = {path.merge_id for path in run.structure.split_paths(step.id or "")}
+    merge_id = merges.pop() if len(merges) == 1 else None
+    return run.steps[merge_id].next_step_id if merge_id else None
 
 
 def map_step_parameters(step: PipelineStep, ctx: PipelineContext, pipeline_id: str) -> dict[str, Any]:
@@ -249,11 +281,12 @@ def _finish(
     *,
     persist: bool,
     restored: bool,
+    skip_to: tuple[str | None] | None = None,
 ) -> str | None:
     apply_secondary_returns(ctx, response, record.metrics)
     step_id = step.id or ""
     ctx.set_step_result(run.pipeline_id, step_id, response)
-    next_id = next_step_id(step, response)
+    next_id = skip_to[0] if skip_to is not None else next_step_id(step, response)
     _update_position(ctx, run.pipeline_id, step_id, next_id)
     run.tracker.completed(ctx, key, record, response, persist=persist, restored=restored, journal=not restored)
     return next_id

@@ -37,6 +37,12 @@ def resolve_group_pipeline(step: PipelineStep, ctx: PipelineContext, values: Map
         return candidate
     if isinstance(candidate, Mapping):
         return Pipeline.model_validate(candidate)
+    if candidate is None:
+        raise PipelineException(
+            f"Parameter [pipeline] or [pipelineId] is required for step group [{step.id}] in pipeline "
+            f"[{ctx.pipeline_id}].",
+            step_id=step.id,
+        )
     raise PipelineException(
         f"Parameter [pipeline] or [pipelineId] is required for step group [{step.id}]; "
         f"got {type(candidate).__name__}",

@@ -33,9 +33,7 @@ class SplitPath:
 def successors(step: PipelineStep) -> list[str]:
     """Every step id the flow may go to after ``step``."""
     targets: list[str] = []
-    if step.type_name == "branch":
-        targets.extend(p.value for p in step.params if p.type_name == "result" and isinstance(p.value, str))
-    elif step.type_name == "split":
+    if step.type_name in ("branch", "split"):
         targets.extend(p.value for p in step.params if p.type_name == "result" and isinstance(p.value, str))
     elif step.next_step_id:
         targets.append(step.next_step_id)

@@ -36,7 +36,7 @@ def cast_to_type(value: Any, type_name: str | None, *, name: str | None = None) 
         if kind == "bigdecimal":
             return Decimal(str(value).strip()) if _is_number(value) or isinstance(value, str) else value
         if kind in ("char", "character"):
-            return chr(value) if isinstance(value, int) and not isinstance(value, bool) else value
+            return chr(int(value)) if _is_number(value) else value
         if kind == "boolean":
             return _to_bool(value)
     except (ValueError, InvalidOperation) as exc:

@@ -50,7 +50,7 @@ def index_into(value: Any, index: int) -> Any:
 
 def _member(value: Any, name: str, *, methods_enabled: bool) -> Any:
     if isinstance(value, Mapping):
-        return value[name] if name in value else _MISSING
+        return value.get(name, _MISSING)
     if isinstance(value, str | bytes | int | float | bool):
         return _call_if_allowed(value, name, methods_enabled) if hasattr(value, name) else _MISSING
     for candidate in (name, snake_case(name)):

@@ -52,14 +52,19 @@ def run_script(text: str, resolve: Callable[[str], Any]) -> Any:
     names: dict[str, Any] = {"logger": _LOGGER}
     for name, value, _type in bindings:
         names[name] = resolve(value)
+    # Bindings go in the globals of the evaluation so comprehensions and lambdas in the
+    # script see them (names in a separate locals mapping are invisible to nested scopes).
+    scope: dict[str, Any] = {"__builtins__": __builtins__, **names}
     try:
-        return eval(compile(body, "<script>", "eval"), {"__builtins__": __builtins__}, names)  # noqa: S307
+        return eval(compile(body, "<script>", "eval"), scope)  # noqa: S307
     except SyntaxError as exc:
         raise PipelineException(f"Unable to execute script: {exc.msg} in {body!r}") from exc
 
 
 def _split_outside_brackets(text: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "[":
             depth += 1
@@ -75,7 +80,9 @@ def _split_outside_brackets(text: str) -> list[str]:
 
 
 def _split_colons(binding: str) -> list[str]:
-    parts, current, i = [], [], 0
+    parts: list[str] = []
+    current: list[str] = []
+    i = 0
     while i < len(binding):
         ch = binding[i]
         if ch == "\\" and i + 1 < len(binding):

@@ -126,6 +126,10 @@ class MockStepObject:
         return pipeline_context.pipeline_id
 
     @staticmethod
+    def mock_boolean(value: bool) -> bool:
+        return value
+
+    @staticmethod
     def mock_increment(value: int) -> int:
         return int(value) + 1
 
@@ -136,3 +140,24 @@ def _sum(values: Any) -> int:
     if isinstance(values, list):
         return sum(_sum(v) for v in values)
     return int(values)
+
+
+class ContextSteps:
+    """Steps that receive the live context in the ways DESIGN.md section 3 allows."""
+
+    @staticmethod
+    def camel_named(pipelineContext: PipelineContext) -> str | None:  # noqa: N803 - the Metalus name
+        return pipelineContext.pipeline_id
+
+    @staticmethod
+    def annotated(ctx: PipelineContext) -> str | None:
+        return ctx.pipeline_id
+
+    @staticmethod
+    def keyword_args(value: Any = None, **kwargs: Any) -> dict[str, Any]:
+        return {"value": value, **kwargs}
+
+    @staticmethod
+    def step_metric(value: Any, pipeline_context: PipelineContext) -> Any:
+        pipeline_context.add_step_metric("seen", value)
+        return value
