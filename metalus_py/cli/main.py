@@ -77,7 +77,12 @@ def _configure_logging(line: CommandLine) -> None:
     level = logging.DEBUG if line.flag("--verbose", "-v") else logging.ERROR if line.flag("--quiet", "-q") else (
         logging.WARNING
     )
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from metalus_py.logcontext import IdsFilter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(IdsFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s [%(metalus_ids)s] %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def _application_argument(line: CommandLine, command: str) -> str:

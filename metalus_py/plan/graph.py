@@ -19,6 +19,7 @@ class PlanProblem:
 
     path: str
     message: str
+    suggestion: str | None = None
 
 
 class ExecutionGraph:

@@ -24,24 +24,37 @@ def parent_view(outcome: ExecutionOutcome) -> dict[str, Any]:
     return {"pipelineParameters": outcome.parameters, "globals": outcome.globals}
 
 
-def merged_view(outcomes: Sequence[ExecutionOutcome | None]) -> dict[str, Any]:
-    """How a join sees an in-fork parent: every step result and global as a list in value order."""
-    pipeline_ids: list[str] = []
+def merged_view(
+    outcomes: Sequence[ExecutionOutcome | None],
+    skeleton: dict[str, list[str]] | None = None,
+    global_names: Sequence[str] = (),
+) -> dict[str, Any]:
+    """How a join sees an in-fork parent: every step result and global as a list in value order.
+
+    ``skeleton`` (pipeline id -> step ids of the parent's pipelines) and ``global_names`` make
+    every known leaf present even when no value produced it, so an empty fork list gives the
+    join empty lists (``[]``) rather than ``None``.
+    """
+    pipeline_ids: list[str] = list(skeleton or {})
     for outcome in outcomes:
         if outcome is not None:
             pipeline_ids.extend(p for p in outcome.parameters if p not in pipeline_ids)
     parameters: dict[str, dict[str, Any]] = {}
     for pid in pipeline_ids:
-        names: list[str] = []
+        names: list[str] = list((skeleton or {}).get(pid, []))
         for outcome in outcomes:
             if outcome is not None:
                 names.extend(n for n in outcome.parameters.get(pid, {}) if n not in names)
         parameters[pid] = {name: _merge_values([_value(o, pid, name) for o in outcomes]) for name in names}
-    global_names: list[str] = []
+    names_of_globals: list[str] = list(global_names)
+    seen = set(names_of_globals)
     for outcome in outcomes:
         if outcome is not None:
-            global_names.extend(g for g in outcome.globals if g not in global_names)
-    globals_ = {g: [o.globals.get(g) if o is not None else None for o in outcomes] for g in global_names}
+            for g in outcome.globals:
+                if g not in seen:
+                    seen.add(g)
+                    names_of_globals.append(g)
+    globals_ = {g: [o.globals.get(g) if o is not None else None for o in outcomes] for g in names_of_globals}
     return {"pipelineParameters": parameters, "globals": globals_}
 
 
@@ -50,7 +63,7 @@ def _value(outcome: ExecutionOutcome | None, pid: str, name: str) -> Any:
 
 
 def _merge_values(values: list[Any]) -> Any:
-    if any(isinstance(v, StepResponse) for v in values):
+    if not values or any(isinstance(v, StepResponse) for v in values):
         primary = [v.primary_return if isinstance(v, StepResponse) else None for v in values]
         keys: list[str] = []
         for v in values:

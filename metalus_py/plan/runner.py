@@ -9,8 +9,9 @@ Instances run on a pluggable :class:`ExecutionBackend`; the scheduler itself onl
 from __future__ import annotations
 
 import logging
+import queue
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -65,6 +66,8 @@ class PlanState:
     fork_sizes: dict[str, int] = field(default_factory=dict)
     running: dict[Future[ExecutionOutcome], str] = field(default_factory=dict)
     queued: set[str] = field(default_factory=set)
+    #: finished instances per execution and enclosing fork value: ``E[0]`` counts ``E[0][*]``
+    finished_values: dict[str, int] = field(default_factory=dict)
 
 
 class PlanRunner:
@@ -87,6 +90,7 @@ class PlanRunner:
         self.roots = graph.roots(root_executions)
         self.state = PlanState()
         self.on_outcome = on_outcome
+        self._finished: queue.SimpleQueue[Future[ExecutionOutcome]] = queue.SimpleQueue()
         self._children: dict[str, list[str]] = {e: [] for e in graph.kinds}
         for child, parents in graph.parents.items():
             for parent in parents:
@@ -98,16 +102,16 @@ class PlanRunner:
         for root in self.roots:
             self._consider(root, (), as_root=True)
         while self.state.running:
-            done, _ = wait(list(self.state.running), return_when=FIRST_COMPLETED)
-            for future in done:
-                key = self.state.running.pop(future)
-                try:
-                    outcome = future.result()
-                except Exception as exc:  # the backend itself failed
-                    execution_id, index = self._parse_key(key)
-                    outcome = self._synthetic(execution_id, index, "ERROR", f"execution could not run: {exc}")
-                    outcome.error = ErrorInfo(type(exc).__name__, str(exc))
-                self._record(outcome)
+            # completions arrive through a queue: O(1) per finished instance however many run
+            future = self._finished.get()
+            key = self.state.running.pop(future)
+            try:
+                outcome = future.result()
+            except Exception as exc:  # the backend itself failed
+                execution_id, index = self._parse_key(key)
+                outcome = self._synthetic(execution_id, index, "ERROR", f"execution could not run: {exc}")
+                outcome.error = ErrorInfo(type(exc).__name__, str(exc))
+            self._record(outcome)
         self._report_unreached()
         return self.state.outcomes
 
@@ -118,6 +122,9 @@ class PlanRunner:
 
     def _record(self, outcome: ExecutionOutcome) -> None:
         self.state.outcomes[outcome.key] = outcome
+        if outcome.fork_index:
+            scope_key = instance_key(outcome.execution_id, tuple(outcome.fork_index[:-1]))
+            self.state.finished_values[scope_key] = self.state.finished_values.get(scope_key, 0) + 1
         if self.on_outcome is not None:
             self.on_outcome(outcome)
         execution_id = outcome.execution_id
@@ -138,7 +145,7 @@ class PlanRunner:
         indexes = [prefix]
         for depth in range(len(prefix), len(chain)):
             fork = chain[depth]
-            expanded = []
+            expanded: list[Index] = []
             for idx in indexes:
                 size = self.state.fork_sizes.get(instance_key(fork, idx))
                 if size is None:
@@ -191,22 +198,32 @@ class PlanRunner:
             size = self.state.fork_sizes.get(instance_key(fork, index))
             if size is None:
                 return None
-            outcomes = [self.state.outcomes.get(instance_key(parent, index + (i,))) for i in range(size)]
             launch = self.state.outcomes.get(instance_key(fork, index))
             if launch is not None and not launch.favourable:
                 return ({}, {}), [f"fork {fork!r} {launch.status}: {launch.reason}"]
+            if self.state.finished_values.get(instance_key(parent, index), 0) < size:
+                return None  # counted first: the join is considered once per finished value
+            outcomes = [self.state.outcomes.get(instance_key(parent, index + (i,))) for i in range(size)]
             if any(o is None for o in outcomes):
                 return None
             bad = [i for i, o in enumerate(outcomes) if o is not None and not o.favourable]
             if bad:
                 return ({}, {}), [f"fork {fork!r} value(s) {bad} of {parent!r} did not complete"]
-            return (merged_view(outcomes), {}), []
+            return (merged_view(outcomes, *self._skeleton(parent, size)), {}), []
         outcome = self.state.outcomes.get(instance_key(parent, index[: len(parent_chain)]))
         if outcome is None:
             return None
         if not outcome.favourable:
             return ({}, {}), [f"parent {outcome.key!r} is {outcome.status}"]
         return (parent_view(outcome), outcome.globals), []
+
+    def _skeleton(self, execution_id: str, size: int) -> tuple[dict[str, list[str]], list[str]]:
+        """The step ids and global names an execution would produce (for an empty fork's join)."""
+        if size:
+            return {}, []
+        prepared = self.prepared.executions[execution_id]
+        steps = {p.id or "": [s.id or "" for s in p.steps] for p in prepared.pipelines}
+        return steps, [*prepared.globals, FORK_VALUE, FORK_INDEX]
 
     # -- launching -------------------------------------------------------------------------
     def _launch_fork(self, fork: str, index: Index, globals_: dict[str, Any]) -> None:
@@ -255,7 +272,9 @@ class PlanRunner:
             initial_pipeline_id=prepared.execution.initial_pipeline_id,
         )
         self.state.queued.add(key)
-        self.state.running[self.backend.submit(spec)] = key
+        future = self.backend.submit(spec)
+        self.state.running[future] = key
+        future.add_done_callback(self._finished.put)
 
     def _synthetic(self, execution_id: str, index: Index, status: str, reason: str) -> ExecutionOutcome:
         outcome = ExecutionOutcome(

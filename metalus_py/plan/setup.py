@@ -18,6 +18,7 @@ from metalus_py.classes import build_nested
 from metalus_py.loader import NON_GLOBAL_PARAMETERS
 from metalus_py.model.application import Application, Execution
 from metalus_py.model.pipeline import Pipeline
+from metalus_py.plan.graph import PlanProblem
 from metalus_py.runtime import MapPipelineManager
 
 _LOG = logging.getLogger("metalus_py.setup")
@@ -79,16 +80,26 @@ def root_globals(parameters: dict[str, Any]) -> dict[str, Any]:
 
 
 def execution_globals(application: Application, execution: Execution, parameters: dict[str, Any]) -> dict[str, Any]:
-    """Globals of one execution: app globals, execution globals (merged or replacing), then CLI."""
-    app_globals = dict(application.globals or {})
-    if execution.globals is None:
-        merged = app_globals
-    elif execution.merge_globals:
-        merged = {**app_globals, **execution.globals}
-    else:
-        merged = dict(execution.globals)
-    merged.update(root_globals(parameters))
-    return {key: build_nested(value) for key, value in merged.items()}
+    """Globals of one execution: app globals, execution globals (merged or replacing), then CLI.
+
+    Raises:
+        ClassResolutionError: a ``className`` global cannot be imported or built.
+    """
+    app_globals = {key: build_nested(value) for key, value in (application.globals or {}).items()}
+    own = {key: build_nested(value) for key, value in (execution.globals or {}).items()}
+    return _merge_built(app_globals, own, execution, parameters)
+
+
+def _built_globals(values: dict[str, Any] | None, path: str, problems: list[PlanProblem]) -> dict[str, Any]:
+    """``className`` globals built; a value that cannot be built is reported at its JSON path."""
+    built: dict[str, Any] = {}
+    for key, value in (values or {}).items():
+        try:
+            built[key] = build_nested(value)
+        except Exception as exc:  # any failure to import or construct the class
+            problems.append(PlanProblem(f"{path}.{key}", f"global {key!r} cannot be built: {exc}"))
+            built[key] = value
+    return built
 
 
 def execution_pipelines(
@@ -133,27 +144,97 @@ def evaluation_pipelines(
 
 
 def prepare_application(application: Application, source: str, parameters: dict[str, Any]) -> PreparedApplication:
-    """Resolve globals and pipelines of every execution (no step runs)."""
+    """Resolve globals and pipelines of every execution (no step runs).
+
+    Raises:
+        ApplicationValidationError: globals that cannot be built, pipeline ids that match nothing,
+            an execution without pipelines or an ``initialPipelineId`` naming none of them (all listed).
+    """
     for section in ("sparkConf", "sparkListeners", "sparkUdfs", "json4sSerializers"):
         if getattr(application, _snake(section)) is not None:
             _LOG.warning("%s: section %r only means something to Spark and is ignored", source, section)
     pipelines = {p.id: p for p in application.pipelines if p.id}
     manager = MapPipelineManager(pipelines, pipeline_directories(source, application.step_packages))
     app_parameters = application.pipeline_parameters.as_dict() if application.pipeline_parameters else {}
+    problems: list[PlanProblem] = []
+    app_globals = _built_globals(application.globals, "globals", problems)
     prepared: dict[str, PreparedExecution] = {}
-    for execution in application.executions:
+    for index, execution in enumerate(application.executions):
+        path = f"executions[{index}]"
         main, missing = execution_pipelines(execution, application, manager)
         evaluations, missing_eval = evaluation_pipelines(execution, application, manager)
+        known = [p.id or "" for p in [*application.pipelines, *(execution.pipelines or [])]]
+        problems.extend(_pipeline_problems(execution, path, main, missing, missing_eval, known))
+        own_globals = _built_globals(execution.globals, f"{path}.globals", problems)
+        merged = _merge_built(app_globals, own_globals, execution, parameters)
         params = execution.pipeline_parameters.as_dict() if execution.pipeline_parameters else app_parameters
-        prepared[execution.id or ""] = PreparedExecution(
-            execution,
-            execution_globals(application, execution, parameters),
-            main,
-            evaluations,
-            params,
-            missing + missing_eval,
-        )
+        prepared[execution.id or ""] = PreparedExecution(execution, merged, main, evaluations, params,
+                                                         missing + missing_eval)
+    if problems:
+        from metalus_py.validation.report import ValidationReport
+
+        report = ValidationReport(source)
+        for problem in problems:
+            report.error(problem.path, problem.message, problem.suggestion)
+        report.raise_for_errors()
     return PreparedApplication(application, source, parameters, manager, prepared)
+
+
+def _merge_built(
+    app_globals: dict[str, Any], own: dict[str, Any], execution: Execution, parameters: dict[str, Any]
+) -> dict[str, Any]:
+    if execution.globals is None:
+        merged = dict(app_globals)
+    elif execution.merge_globals:
+        merged = {**app_globals, **own}
+    else:
+        merged = dict(own)
+    merged.update(root_globals(parameters))
+    return merged
+
+
+def _pipeline_problems(
+    execution: Execution,
+    path: str,
+    main: list[Pipeline],
+    missing: list[str],
+    missing_eval: list[str],
+    known: list[str],
+) -> list[PlanProblem]:
+    """Pipeline ids that match nothing, no pipelines at all, an ``initialPipelineId`` matching none."""
+    eid = execution.id or ""
+    found: list[PlanProblem] = []
+    for name, ids, field_name in (("pipeline", missing, "pipelineIds"),
+                                  ("evaluation pipeline", missing_eval, "evaluationPipelineIds")):
+        listed = (execution.pipeline_ids if field_name == "pipelineIds" else execution.evaluation_pipeline_ids) or []
+        for pipeline_id in ids:
+            where = f"{path}.{field_name}[{listed.index(pipeline_id)}]" if pipeline_id in listed else path
+            found.append(PlanProblem(
+                where,
+                f"execution {eid!r}: unknown {name} id {pipeline_id!r} (not in the execution's pipelines, "
+                "the application's pipelines or any pipeline directory)",
+                _did_you_mean(pipeline_id, known)))
+    if not main and not missing:
+        found.append(PlanProblem(
+            path,
+            f"execution {eid!r}: Either pipelines, pipelineIds or application pipelines must be provided "
+            "for an execution",
+            "add pipelineIds naming application pipelines, or pipelines to the execution"))
+    initial = execution.initial_pipeline_id
+    if initial and main and all(p.id != initial for p in main):
+        found.append(PlanProblem(
+            f"{path}.initialPipelineId",
+            f"execution {eid!r}: initialPipelineId {initial!r} matches none of its pipelines "
+            f"{[p.id for p in main]}",
+            _did_you_mean(initial, [p.id or "" for p in main])))
+    return found
+
+
+def _did_you_mean(name: str, options: list[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(name, options, n=1)
+    return f"did you mean {match[0]!r}?" if match else None
 
 
 def _snake(name: str) -> str:

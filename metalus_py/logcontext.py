@@ -1,0 +1,58 @@
+"""Run, execution, pipeline and step ids on every log record.
+
+The flow sets the ids of what is running (:func:`log_ids`); :class:`IdsFilter`, installed on a
+logging handler, copies them onto each record as ``record.metalus_ids`` (``run=... step=...``)
+and as separate attributes (``run_id``, ``execution``, ``pipeline_id``, ``step``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TextIO
+
+_IDS: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("metalus_ids", default=())
+FIELDS = ("run", "execution", "pipeline", "step")
+
+
+@contextmanager
+def log_ids(**ids: str | None) -> Iterator[None]:
+    """Attach ids to every record logged inside the block (in this thread or task)."""
+    current = dict(_IDS.get())
+    current.update({k: v for k, v in ids.items() if v})
+    token = _IDS.set(tuple(current.items()))
+    try:
+        yield
+    finally:
+        _IDS.reset(token)
+
+
+def current_ids() -> dict[str, str]:
+    return dict(_IDS.get())
+
+
+class IdsFilter(logging.Filter):
+    """Adds the running ids to each record (never filters anything out)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ids = dict(_IDS.get())
+        record.metalus_ids = " ".join(f"{k}={ids[k]}" for k in FIELDS if k in ids) or "-"
+        record.run_id = ids.get("run", "-")
+        record.execution = ids.get("execution", "-")
+        record.pipeline_id = ids.get("pipeline", "-")
+        record.step = ids.get("step", "-")
+        return True
+
+
+def configure_logging(level: int = logging.INFO, *, stream: TextIO | None = None) -> logging.Handler:
+    """Log to stderr (or ``stream``) with the ids on every line; returns the handler installed."""
+    handler: logging.Handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(IdsFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(metalus_ids)s] %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level)
+    return handler

@@ -1,0 +1,91 @@
+"""Step functions for the durable-run tests (``tests/durable``).
+
+Every step appends one line naming itself (``<execution key>.<pipeline>.<step path>``, the key
+the state store records it under) to the side-effect file, so a test can count how often each
+step really ran across crashes, resumes and re-triggers.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from metalus_py import PipelineContext, PipelineException, StepResponse
+
+
+def step_key(ctx: PipelineContext) -> str:
+    """The key the state store records the running step under."""
+    path = ".".join((*ctx.scope, str(ctx.globals.get("stepId"))))
+    return f"{ctx.execution_key}.{ctx.pipeline_id}.{path}"
+
+
+def mark(side_effect: str | None, ctx: PipelineContext) -> str:
+    """Append this step's key to the side-effect file (one ``write`` with O_APPEND: never torn)."""
+    key = step_key(ctx)
+    if side_effect:
+        fd = os.open(side_effect, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, (key + "\n").encode())
+        finally:
+            os.close(fd)
+    return key
+
+
+class DurableSteps:
+    @staticmethod
+    def work(value: Any, sideEffect: str | None, pipeline_context: PipelineContext, sleepMs: Any = 25) -> str:
+        """Record the run, sleep a little, and return a value derived from the input."""
+        key = mark(sideEffect, pipeline_context)
+        time.sleep(int(sleepMs or 0) / 1000)
+        step_id = key.rsplit(".", 1)[-1]
+        return f"{value}>{step_id}"
+
+    @staticmethod
+    def fail_when(value: Any, sideEffect: str | None, failFlag: Any, pipeline_context: PipelineContext) -> str:
+        """Like ``work``, but fails while ``failFlag`` is true."""
+        key = mark(sideEffect, pipeline_context)
+        if failFlag is True or str(failFlag).lower() == "true":
+            raise PipelineException(f"failing on purpose at {key}")
+        return f"{value}>ok"
+
+    @staticmethod
+    def join_values(values: Any, sideEffect: str | None, pipeline_context: PipelineContext) -> str:
+        """Join a list (a fork's results) into one string."""
+        mark(sideEffect, pipeline_context)
+        return "+".join(str(v) for v in (values or []))
+
+    @staticmethod
+    def sleep_process(sideEffect: str | None, pipeline_context: PipelineContext, seconds: Any = 30) -> str:
+        """Wait on a child ``sleep`` process (its pid goes to ``<sideEffect>.pid``)."""
+        mark(sideEffect, pipeline_context)
+        child = subprocess.Popen(["sleep", str(seconds)])
+        if sideEffect:
+            Path(sideEffect + ".pid").write_text(str(child.pid))
+        code = child.wait()
+        if code != 0:
+            raise PipelineException(f"sleep ended with {code}")
+        return "slept"
+
+    @staticmethod
+    def busy_loop(sideEffect: str | None, pipeline_context: PipelineContext, seconds: Any = 30) -> str:
+        """Loop on ``time.sleep(0.1)`` checking nothing."""
+        mark(sideEffect, pipeline_context)
+        end = time.monotonic() + float(seconds)
+        while time.monotonic() < end:
+            time.sleep(0.1)
+        return "looped"
+
+    @staticmethod
+    def use_credential(credential: Any, sideEffect: str | None, pipeline_context: PipelineContext,
+                       failFlag: Any = False) -> StepResponse:
+        """Build a value from a credential and put it in a global (what a careless step does)."""
+        key = mark(sideEffect, pipeline_context)
+        secret = getattr(credential, "value", credential)
+        # String operations see a Secret's value: the token below holds the plain secret.
+        token = "token-" + secret
+        if failFlag is True or str(failFlag).lower() == "true":
+            raise PipelineException("cannot log in with " + secret + " at " + key)
+        return StepResponse(token, {"$globals.authToken": token, "raw": secret})
