@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from metalus_py.records import now
+from metalus_py.records import iso, now
 
 _LOG = logging.getLogger("metalus_py.events")
 
@@ -59,8 +59,8 @@ class RunEvent:
             "pipelineId": self.pipeline_id,
             "stepId": self.step_id,
             "path": self.path,
-            "timestamp": self.timestamp,
-            "duration": self.duration,
+            "timestamp": iso(self.timestamp),
+            "durationSeconds": round(self.duration, 6) if self.duration is not None else None,
             "status": self.status,
             "error": self.error,
         }

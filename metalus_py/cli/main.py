@@ -20,7 +20,7 @@ USAGE = """usage: metalus COMMAND [ARGS]
 commands:
   run APP.json [--name value ...]   validate and run an application
       options: --output-json FILE  --run-id ID  --state URL|none  --persist all|none
-               --artifacts URL  --max-workers N  --strict  --quiet  --verbose
+               --artifacts URL  --events FILE|none  --max-workers N  --strict  --quiet  --verbose
       (env: METALUS_STATE, METALUS_PERSIST, METALUS_ARTIFACTS)
   resume RUN [--name value ...]     re-run what did not complete, reusing finished steps
   retrigger RUN --from EXEC[.PIPELINE.STEP]
@@ -152,34 +152,59 @@ def _finish(line: CommandLine, result: Any) -> int:
     return int(result.exit_code)
 
 
-def _with_progress(line: CommandLine, action: Callable[[list[Any]], Any]) -> int:
+def _event_log(line: CommandLine, run_id: str) -> Any:
+    """The JSON-lines event log of a run: ``--events FILE``, default ``.metalus/events/<run>.jsonl``."""
+    from metalus_py.event_log import JsonLinesEventLog
+
+    location = line.option("--events") or os.environ.get("METALUS_EVENTS") or f".metalus/events/{run_id}.jsonl"
+    if location == "none":
+        return None
+    try:
+        return JsonLinesEventLog(location)
+    except OSError as exc:
+        raise ApplicationError(f"cannot write the event log {location}: {exc}") from exc
+
+
+def _with_progress(line: CommandLine, action: Callable[[list[Any]], Any], *, run_id: str | None = None) -> int:
     listeners, live = _progress_listeners(line)
-    if live is not None:
-        with live:
+    event_log = _event_log(line, run_id) if run_id else None
+    if event_log is not None:
+        listeners.append(event_log)
+    try:
+        if live is not None:
+            with live:
+                result = action(listeners)
+        else:
             result = action(listeners)
-    else:
-        result = action(listeners)
+    finally:
+        if event_log is not None:
+            event_log.close()
+    if event_log is not None and not line.flag("--quiet", "-q"):
+        print(f"events: {event_log.location}", file=sys.stderr)
     return _finish(line, result)
 
 
 def cmd_run(line: CommandLine) -> int:
+    import uuid
+
     from metalus_py.api import run_application
     from metalus_py.durable.session import start_run
 
     location = _application_argument(line, "run")
     store = _open_store(line)
+    run_id = line.option("--run-id") or uuid.uuid4().hex[:12]
 
     def action(listeners: list[Any]) -> Any:
         options = _run_options(line, listeners)
         if store is None:
             return run_application(
-                location, line.parameters, source=location, run_id=line.option("--run-id"),
+                location, line.parameters, source=location, run_id=run_id,
                 max_workers=options.max_workers, listeners=listeners, strict=options.strict,
             )
-        return start_run(store, location, line.parameters, run_id=line.option("--run-id"), options=options)
+        return start_run(store, location, line.parameters, run_id=run_id, options=options)
 
     try:
-        return _with_progress(line, action)
+        return _with_progress(line, action, run_id=run_id)
     finally:
         if store is not None:
             store.close()
@@ -205,7 +230,8 @@ def cmd_resume(line: CommandLine) -> int:
     store = _require_store(line, "resume")
     try:
         return _with_progress(
-            line, lambda listeners: resume_run(store, run_id, line.parameters, options=_run_options(line, listeners))
+            line, lambda listeners: resume_run(store, run_id, line.parameters, options=_run_options(line, listeners)),
+            run_id=run_id,
         )
     finally:
         store.close()
