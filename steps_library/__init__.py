@@ -97,6 +97,7 @@ class TransformationSteps:
     join = staticmethod(transforms.join)
     group_by = staticmethod(transforms.group_by)
     union = staticmethod(transforms.union)
+    concat = staticmethod(transforms.concat)
     distinct = staticmethod(transforms.distinct)
     sort = staticmethod(transforms.sort)
     sample = staticmethod(transforms.sample)

@@ -117,6 +117,21 @@ def schema_to_polars(schema: Any) -> dict[str, pl.DataType]:
 
 
 @dataclass(frozen=True)
+class Schema:
+    """A Metalus ``Schema``: ``attributes`` of ``{"name", "dataType": {"baseType"}}``.
+
+    Named by ``className`` (``"steps_library.schema.Schema"``) a global becomes this object;
+    every step taking a schema also accepts the plain JSON form.
+    """
+
+    attributes: list[Any] = field(default_factory=list)
+
+    def to_polars(self) -> dict[str, pl.DataType]:
+        """The ordered ``{name: polars type}`` of the attributes."""
+        return schema_to_polars({"attributes": self.attributes})
+
+
+@dataclass(frozen=True)
 class ColumnDetails:
     """One column of a Transformations object."""
 
@@ -124,14 +139,34 @@ class ColumnDetails:
     input_aliases: list[str] = field(default_factory=list)
     expression: str | None = None
 
+    @classmethod
+    def parse(cls, item: Any) -> ColumnDetails:
+        """Build from a dict or an object with camelCase or snake_case attribute names."""
+        if isinstance(item, ColumnDetails):
+            return item
+        return cls(
+            output_field=str(_get(item, "outputField")),
+            input_aliases=[str(alias) for alias in (_get(item, "inputAliases") or [])],
+            expression=_get(item, "expression"),
+        )
+
 
 @dataclass(frozen=True)
 class Transformations:
-    """Aliases, expressions and a filter applied when mapping a frame to a schema."""
+    """Aliases, expressions and a filter applied when mapping a frame to a schema.
+
+    Built by ``className`` (``"steps_library.schema.Transformations"``) from a Metalus object,
+    ``columnDetails`` arrive as JSON dicts: they are turned into :class:`ColumnDetails` here.
+    """
 
     column_details: list[ColumnDetails] = field(default_factory=list)
     filter: str | None = None
     standardize_column_names: bool = False
+
+    def __post_init__(self) -> None:
+        details = [ColumnDetails.parse(item) for item in (self.column_details or [])]
+        object.__setattr__(self, "column_details", details)
+        object.__setattr__(self, "standardize_column_names", bool(self.standardize_column_names))
 
     @classmethod
     def parse(cls, value: Any) -> Transformations:
@@ -140,12 +175,5 @@ class Transformations:
             return cls()
         if isinstance(value, Transformations):
             return value
-        details = [
-            ColumnDetails(
-                output_field=str(_get(item, "outputField")),
-                input_aliases=[str(alias) for alias in (_get(item, "inputAliases") or [])],
-                expression=_get(item, "expression"),
-            )
-            for item in (_get(value, "columnDetails") or [])
-        ]
+        details = [ColumnDetails.parse(item) for item in (_get(value, "columnDetails") or [])]
         return cls(details, _get(value, "filter"), bool(_get(value, "standardizeColumnNames", False)))

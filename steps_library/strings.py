@@ -118,13 +118,14 @@ def substring(string: str, begin: int, end: int | None = None) -> str:
     return str(string)[begin:end]
 
 
-def replace(string: str, old: str, new: str, regex: bool = False) -> str:
+def replace(string: str, old: str, new: str = "", regex: bool = False) -> str:
     """Replace every occurrence of ``old`` with ``new``.
 
     Args:
         string: the string.
         old: the text (or, with ``regex``, the pattern) to replace.
-        new: the replacement (with ``regex``, may use ``\\1`` groups).
+        new: the replacement (with ``regex``, may use ``\\1`` groups); default: remove the matches
+            (an empty string value maps to None in Metalus, so this default is what it gives).
         regex: treat ``old`` as a regular expression.
     """
     return re.sub(old, new, string) if regex else str(string).replace(old, new)

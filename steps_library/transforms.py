@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 
 from metalus_py.exceptions import PipelineException
 from steps_library._frames import Frame, apply_lazy, as_list, column_names, restore, schema_of, to_lazy
@@ -334,6 +335,29 @@ def union(data_frame: Frame, append: Any, distinct: bool = True) -> Frame:
     if distinct:
         result = result.unique(maintain_order=True)
     return restore(result, data_frame, *others)
+
+
+def concat(data_frames: Any, distinct: bool = False) -> Frame:
+    """Stack a list of frames into one, matching columns by name (missing ones become null).
+
+    Made for a join after a fork, which sees one frame per fork value: ``None`` entries (a
+    value that produced nothing) are left out, and an empty list gives an empty DataFrame.
+
+    Args:
+        data_frames: a list of DataFrames, LazyFrames or Arrow tables (or a single frame).
+        distinct: drop duplicate rows afterwards.
+
+    Returns:
+        One frame: lazy if any input is lazy.
+    """
+    items = [data_frames] if isinstance(data_frames, pl.DataFrame | pl.LazyFrame | pa.Table) else data_frames
+    frames = [item for item in as_list(items) if item is not None]
+    if not frames:
+        return pl.DataFrame()
+    result = pl.concat([to_lazy(item) for item in frames], how="diagonal_relaxed")
+    if distinct:
+        result = result.unique(maintain_order=True)
+    return restore(result, *frames)
 
 
 def distinct(data_frame: Frame, columns: list[str] | None = None, keep: str = "first") -> Frame:

@@ -1,4 +1,11 @@
-"""Validation problems and the report that collects them."""
+"""Validation problems and the report that collects them.
+
+A :class:`Problem` says where (the file and the JSON path in bracket form), what is wrong and
+what was expected, names the offending id when there is one, and suggests a fix when it can.
+A :class:`ValidationReport` collects every problem of one application so they are all reported
+together; ``raise_for_errors`` turns a report with errors into one
+:class:`ApplicationValidationError`.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +17,17 @@ from metalus_py.exceptions import ApplicationError
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem: severity (``error``/``warning``), file, JSON path, what was expected, a suggestion."""
+    """One problem: severity (``error``/``warning``), file, JSON path, what was expected, a suggestion.
+
+    ``subject`` is the offending id (execution, pipeline or step id, parameter name) when there is one.
+    """
 
     severity: str
     source: str
     path: str
     message: str
     suggestion: str | None = None
+    subject: str | None = None
 
     def __str__(self) -> str:
         where = f"{self.source}: {self.path}" if self.path else self.source
@@ -25,7 +36,7 @@ class Problem:
 
     def to_dict(self) -> dict[str, Any]:
         return {"severity": self.severity, "source": self.source, "path": self.path, "message": self.message,
-                "suggestion": self.suggestion}
+                "suggestion": self.suggestion, "id": self.subject}
 
 
 class ApplicationValidationError(ApplicationError):
@@ -43,11 +54,19 @@ class ValidationReport:
     source: str
     problems: list[Problem] = field(default_factory=list)
 
-    def error(self, path: str, message: str, suggestion: str | None = None) -> None:
-        self.problems.append(Problem("error", self.source, path, message, suggestion))
+    def error(self, path: str, message: str, suggestion: str | None = None, *, subject: str | None = None) -> None:
+        """Record an error at ``path`` (bracket form)."""
+        self.add(Problem("error", self.source, path, message, suggestion, subject))
 
-    def warning(self, path: str, message: str, suggestion: str | None = None) -> None:
-        self.problems.append(Problem("warning", self.source, path, message, suggestion))
+    def warning(self, path: str, message: str, suggestion: str | None = None, *, subject: str | None = None) -> None:
+        """Record a warning at ``path`` (bracket form)."""
+        self.add(Problem("warning", self.source, path, message, suggestion, subject))
+
+    def add(self, problem: Problem) -> None:
+        """Record a problem once (the same severity, path and message are kept only once)."""
+        key = (problem.severity, problem.path, problem.message)
+        if all((p.severity, p.path, p.message) != key for p in self.problems):
+            self.problems.append(problem)
 
     @property
     def errors(self) -> list[Problem]:
@@ -62,10 +81,17 @@ class ValidationReport:
         return not self.errors
 
     def format(self) -> str:
-        lines = [str(p) for p in self.problems]
+        """Every problem on its own line, errors first, then a one-line summary."""
+        ordered = self.errors + self.warnings
+        lines = [str(p) for p in ordered]
         summary = f"{len(self.errors)} error(s), {len(self.warnings)} warning(s) in {self.source}"
         return "\n".join([*lines, summary])
 
     def raise_for_errors(self) -> None:
+        """Raise one :class:`ApplicationValidationError` listing every problem when there is an error.
+
+        Raises:
+            ApplicationValidationError: the report holds at least one error.
+        """
         if self.errors:
             raise ApplicationValidationError(self.format(), problems=self.problems)

@@ -1,45 +1,119 @@
-"""Checks of a whole application document (DESIGN.md section 5a)."""
+"""Checks of a whole application document (DESIGN.md section 5a).
+
+``validate_document`` runs every check and returns one report listing all problems: shapes and
+unknown fields (``shapes``), the execution plan (``plan_checks``), each execution's pipelines
+(``executions``), every pipeline and step wherever it is defined (``steps``, ``params``),
+``className`` objects (``classinfo``), Spark-only sections and ``requiredParameters``. Nothing
+runs and nothing is written. To add a check, add a function to the module of its concern and
+call it from here.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
-from metalus_py.model.application import Application
-from metalus_py.plan.graph import ExecutionGraph
+from metalus_py.exceptions import ApplicationError
+from metalus_py.loader import JsonSyntaxError, parse_json, read_text, unwrap_application
+from metalus_py.model.application import SPARK_ONLY_SECTIONS, Application
+from metalus_py.steps.resolution import StepResolver
+from metalus_py.validation.classinfo import check_class_info_sections
+from metalus_py.validation.executions import check_execution, check_globals
+from metalus_py.validation.lookup import FoundPipeline, PipelineLibrary
+from metalus_py.validation.plan_checks import check_plan
 from metalus_py.validation.report import ValidationReport
+from metalus_py.validation.shapes import Broken, build_model, check_unknown_fields, json_path
+from metalus_py.validation.steps import PipelineChecker
+
+__all__ = ["json_path", "validate_document", "validate_file"]
 
 
-def json_path(loc: tuple[Any, ...]) -> str:
-    """``("executions", 2, "pipelines", 0)`` -> ``executions[2].pipelines[0]``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
+def validate_file(
+    location: str, *, parameters: Mapping[str, Any] | None = None, strict: bool = False
+) -> ValidationReport:
+    """Read, parse and check an application file; syntax errors are reported with line and column."""
+    report = ValidationReport(location)
+    try:
+        document = parse_json(read_text(location), location)
+    except JsonSyntaxError as exc:
+        report.error("", str(exc).removeprefix(f"{location}: "), "fix the JSON syntax at that line and column")
+        return report
+    except ApplicationError as exc:
+        report.error("", str(exc).removeprefix(f"{location}: "))
+        return report
+    return validate_document(document, source=location, parameters=dict(parameters or {}), strict=strict)
 
 
 def validate_document(
-    document: Any, *, source: str, parameters: dict[str, Any], strict: bool = False
+    document: Any, *, source: str, parameters: Mapping[str, Any], strict: bool = False
 ) -> ValidationReport:
-    """Every problem of an application document; nothing is run."""
+    """Every problem of an application document; nothing is run.
+
+    Args:
+        document: the parsed JSON (the ``{"application": {...}}`` wrapper is accepted).
+        source: the file it came from (named in every problem; its folder holds ``pipelines/``).
+        parameters: command-line parameters (``requiredParameters`` are checked against them).
+        strict: unknown fields are errors instead of warnings.
+
+    Returns:
+        The report; ``report.raise_for_errors()`` raises when it holds an error.
+    """
     report = ValidationReport(source)
-    if not isinstance(document, dict):
-        report.error("", f"expected a JSON object (the application), got {type(document).__name__}")
+    document = unwrap_application(document)
+    broken = Broken()
+    application = build_model(Application, document, report, "", broken)
+    if application is None:
         return report
-    try:
-        application = Application.model_validate(document)
-    except ValidationError as exc:
-        for error in exc.errors():
-            report.error(json_path(tuple(error["loc"])), f"{error['msg']} (got {error.get('input')!r})")
-        return report
+    check_unknown_fields(Application, document, report, "", strict=strict)
+    checks = ValidationReport(source)
+    _check_application(application, document, parameters, checks, strict, broken)
+    for problem in checks.problems:
+        if not broken.hides(problem.path, problem.message):
+            report.add(problem)
+    return report
+
+
+def _check_application(
+    application: Application, document: dict[str, Any], parameters: Mapping[str, Any],
+    report: ValidationReport, strict: bool, broken: Broken,
+) -> None:
     missing = [name for name in application.required_parameters if name not in parameters]
     if missing:
         report.error("requiredParameters", f"Missing required parameters: {','.join(missing)}",
                      "give each as --name value on the command line")
-    for problem in ExecutionGraph(application).problems():
-        report.error(problem.path, problem.message)
-    return report
+    for section in SPARK_ONLY_SECTIONS:
+        if document.get(section) is not None:
+            report.warning(section, f"{section!r} only means something to Spark; it is ignored", subject=section)
+    for index, package in enumerate(application.step_packages):
+        if not _importable(package):
+            report.warning(f"stepPackages[{index}]", f"step package {package!r} cannot be imported",
+                           "put its folder on PYTHONPATH or beside the application file", subject=package)
+    if not application.executions:
+        report.error("executions", "the application has no executions (expected a non-empty list 'executions')")
+    check_globals(document.get("globals"), report, "globals")
+    check_class_info_sections(document, report, "")
+    library = PipelineLibrary(report.source, application.step_packages, report, strict, broken)
+    checker = PipelineChecker(report, StepResolver(application.step_packages), library, strict, broken)
+    app_pipelines = [FoundPipeline(p, f"pipelines[{i}]") for i, p in enumerate(application.pipelines)]
+    for found in app_pipelines:
+        library.add_application_pipeline(found)
+    for found in app_pipelines:
+        checker.check(found)
+    check_plan(application, report)
+    raw_executions = document.get("executions")
+    for index, execution in enumerate(application.executions):
+        raw = raw_executions[index] if isinstance(raw_executions, list) and index < len(raw_executions) else None
+        check_execution(index, execution, raw, application, checker)
+    while library.pending:
+        checker.check(library.pending.pop(0))
+
+
+def _importable(package: str) -> bool:
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
+    except Exception:  # noqa: BLE001 - a parent package failed to import
+        return False
+

@@ -157,3 +157,40 @@ def test_transformations_parse_accepts_objects_with_snake_case_attributes() -> N
     assert parsed.column_details[0].output_field == "id"
     assert parsed.column_details[0].input_aliases == ["ID"]
     assert parsed.filter == "id > 1"
+
+
+def test_schema_and_transformations_built_by_class_name_map_a_frame() -> None:
+    """Globals named by ``className`` arrive as objects whose details are JSON dicts."""
+    from metalus_py.classes import build_object
+    from steps_library.conform import apply_schema, apply_transforms
+    from steps_library.schema import ColumnDetails, Schema
+
+    schema = build_object(
+        "steps_library.schema.Schema",
+        {
+            "attributes": [
+                {"name": "CUSTOMER_ID", "dataType": {"baseType": "Integer"}},
+                {"name": "ACCOUNT_TYPE", "dataType": {"baseType": "String"}},
+            ]
+        },
+    )
+    transforms = build_object(
+        "steps_library.schema.Transformations",
+        {
+            "columnDetails": [
+                {"outputField": "ACCOUNT_TYPE", "inputAliases": ["CC_TYPE"], "expression": "upper(account_type)"}
+            ],
+            "standardizeColumnNames": True,
+        },
+    )
+    assert isinstance(schema, Schema)
+    assert schema.to_polars() == {"CUSTOMER_ID": pl.Int32(), "ACCOUNT_TYPE": pl.String()}
+    assert transforms.column_details == [
+        ColumnDetails("ACCOUNT_TYPE", ["CC_TYPE"], "upper(account_type)")
+    ]
+    frame = pl.DataFrame({"customer_id": [1, 2], "cc_type": ["jcb", "visa"], "extra": [0, 0]})
+    renamed = apply_transforms(frame, transforms)
+    assert renamed.columns == ["customer_id", "account_type", "extra"]
+    result = apply_schema(frame, schema, transforms, add_new_columns=False)
+    assert result.schema == pl.Schema({"customer_id": pl.Int32, "account_type": pl.String})
+    assert result.rows() == [(1, "JCB"), (2, "VISA")]

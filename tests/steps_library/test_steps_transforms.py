@@ -132,6 +132,18 @@ def test_union_distinct_and_missing_columns(orders: pl.DataFrame) -> None:
     assert T.union(orders, orders.head(2), distinct=False).height == 8
 
 
+def test_concat_stacks_a_list_of_frames_from_a_fork_join() -> None:
+    first = pl.DataFrame({"id": [1, 2], "v": ["a", "b"]})
+    second = pl.DataFrame({"id": [3], "w": [1.5]}).lazy()
+    stacked = T.concat([first, None, second])
+    assert isinstance(stacked, pl.LazyFrame)
+    assert stacked.collect().rows() == [(1, "a", None), (2, "b", None), (3, None, 1.5)]
+    assert T.concat([first, first], distinct=True).rows() == first.rows()
+    assert T.concat(first).rows() == first.rows()
+    empty = T.concat([])
+    assert isinstance(empty, pl.DataFrame) and empty.height == 0
+
+
 def test_distinct_sort_limit(orders: pl.DataFrame) -> None:
     assert T.distinct(orders, ["customer_id"])["order_id"].to_list() == [1, 2, 4]
     assert T.distinct(orders, ["customer_id"], keep="last")["order_id"].to_list() == [4, 5, 6]

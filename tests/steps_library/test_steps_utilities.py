@@ -36,6 +36,8 @@ def test_string_basics() -> None:
     assert StringSteps.substring("abcdef", 2) == "cdef"
     assert StringSteps.replace("a-b-c", "-", "+") == "a+b+c"
     assert StringSteps.replace("a1b22c", r"(\d+)", r"<\1>", regex=True) == "a<1>b<22>c"
+    # ``new`` defaults to "" (removal): an empty string value in a step param maps to None.
+    assert StringSteps.replace("data/sales_2024-01-02.csv", "^.*sales_|[.]csv$", regex=True) == "2024-01-02"
 
 
 def test_format_string() -> None:

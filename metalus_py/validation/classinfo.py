@@ -1,0 +1,152 @@
+"""``className`` objects: globals, step parameters and the class-info sections.
+
+A class must import; objects whose arguments are known before the run (globals, class-info
+``parameters``) must also be buildable: pydantic models are validated, other classes have their
+constructor signature checked against the arguments, without calling it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from metalus_py.classes import ClassResolutionError, build_nested, import_class, snake_case
+from metalus_py.mapping.syntax import contains_special
+from metalus_py.validation.report import ValidationReport
+from metalus_py.validation.shapes import at
+
+#: Class-info sections of the application and of each execution.
+CLASS_INFO_SECTIONS = ("pipelineListener", "stepMapper", "securityManager", "pipelineManager", "credentialProvider")
+
+#: Constructor arguments the engine supplies itself.
+_INJECTED = frozenset({"credentialProvider", "credential_provider"})
+
+
+def check_class_name(
+    class_name: Any, arguments: Any, report: ValidationReport, path: str, *, build: bool
+) -> None:
+    """Report a ``className`` that cannot be imported, or (``build``) built from ``arguments``."""
+    if not isinstance(class_name, str) or not class_name.strip():
+        report.error(path, f"className must be a dotted Python path 'package.module.Class', got {class_name!r}")
+        return
+    try:
+        cls = import_class(class_name)
+    except ClassResolutionError as exc:
+        report.error(path, f"{exc}", _class_suggestion(class_name), subject=class_name)
+        return
+    except Exception as exc:  # noqa: BLE001 - importing user code may raise anything
+        report.error(path, f"className {class_name!r} cannot be imported: {type(exc).__name__}: {exc}",
+                     subject=class_name)
+        return
+    if not build:
+        return
+    problem = _build_problem(cls, arguments if isinstance(arguments, Mapping) else {})
+    if problem:
+        report.error(path, f"className {class_name!r} cannot be built from its arguments: {problem}",
+                     "give the constructor's keyword arguments (camelCase or snake_case names)", subject=class_name)
+
+
+def _class_suggestion(class_name: str) -> str | None:
+    module_name, _, attr = class_name.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception:  # noqa: BLE001 - a module that does not import has nothing to suggest
+        return "check the module path and that its package is importable (PYTHONPATH or the application folder)"
+    classes = [n for n in dir(module) if isinstance(getattr(module, n, None), type)]
+    close = difflib.get_close_matches(attr, classes, n=1)
+    return f"did you mean '{module_name}.{close[0]}'?" if close else None
+
+
+def _build_problem(cls: type[Any], arguments: Mapping[str, Any]) -> str | None:
+    """Why ``cls`` cannot be built from ``arguments`` (``None``: it can)."""
+    if any(_has_mapping(v) for v in arguments.values()):
+        return None  # resolved at run time; only the import is checked
+    try:
+        kwargs = {key: build_nested(value) for key, value in arguments.items()}
+    except Exception as exc:  # noqa: BLE001 - a nested className failed
+        return f"{type(exc).__name__}: {exc}"
+    if issubclass(cls, BaseModel):
+        try:
+            cls.model_validate(kwargs)
+        except ValidationError as exc:
+            return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return None
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return None
+    params = signature.parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        fitted = dict(kwargs)
+    else:
+        fitted = {}
+        for key, value in kwargs.items():
+            name = key if key in params else snake_case(key) if snake_case(key) in params else key
+            fitted[name] = value
+    for injected in _INJECTED:
+        if injected in params and injected not in fitted:
+            fitted[injected] = None
+    try:
+        signature.bind(**fitted)
+    except TypeError as exc:
+        return str(exc)
+    return None
+
+
+def _has_mapping(value: Any) -> bool:
+    if isinstance(value, str):
+        return contains_special(value)
+    if isinstance(value, Mapping):
+        return any(_has_mapping(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_mapping(v) for v in value)
+    return False
+
+
+def check_global_objects(globals_: Any, report: ValidationReport, prefix: str) -> None:
+    """``{"className", "object"}`` values (and list elements) of a globals object."""
+    if not isinstance(globals_, Mapping):
+        return
+    for key, value in globals_.items():
+        _check_value(value, report, at(prefix, str(key)))
+
+
+def _check_value(value: Any, report: ValidationReport, path: str) -> None:
+    if isinstance(value, Mapping) and "className" in value:
+        if "object" in value or "parameters" in value:
+            args = value.get("object", value.get("parameters"))
+            build = not value.get("mapEmbeddedVariables")
+            check_class_name(value["className"], args, report, at(path, "className"), build=build)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_value(item, report, f"{path}[{index}]")
+
+
+def check_class_info_sections(section_owner: Any, report: ValidationReport, prefix: str) -> None:
+    """The class-info sections of the application or of one execution (raw JSON)."""
+    if not isinstance(section_owner, Mapping):
+        return
+    for section in CLASS_INFO_SECTIONS:
+        info = section_owner.get(section)
+        if isinstance(info, Mapping) and info.get("className") is not None:
+            check_class_name(info["className"], info.get("parameters"), report,
+                             at(at(prefix, section), "className"), build=True)
+
+
+def check_parameter_class(
+    class_name: Any, value: Any, report: ValidationReport, path: str
+) -> None:
+    """A step parameter's ``className``: importable; buildable when the value holds no mapping string."""
+    if isinstance(value, list):
+        check_class_name(class_name, None, report, path, build=False)
+        for item in value:
+            if isinstance(item, Mapping) and not _has_mapping(item):
+                check_class_name(class_name, item, report, path, build=True)
+        return
+    build = isinstance(value, Mapping) and not _has_mapping(value)
+    check_class_name(class_name, value if build else None, report, path, build=build)
