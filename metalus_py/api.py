@@ -23,7 +23,7 @@ from metalus_py.records import PipelineRecord, now
 from metalus_py.results import RunResult
 from metalus_py.runtime import MapPipelineManager, RunServices, StepJournal, default_workers
 from metalus_py.steps.resolution import StepResolver
-from metalus_py.validation import ValidationReport, validate_document
+from metalus_py.validation import ValidationReport, validate_document, validate_file
 
 
 def _ensure_import_paths(source: str | None) -> None:
@@ -48,10 +48,33 @@ def validate_application(
     strict: bool = False,
     source: str | None = None,
 ) -> ValidationReport:
-    """Check an application without running anything; the report lists every problem."""
-    document, source = _document(application, source)
-    _ensure_import_paths(source)
-    return validate_document(document, source=source, parameters=dict(parameters or {}), strict=strict)
+    """Check an application without running anything; the report lists every problem.
+
+    A file that is missing or not valid JSON is reported as a problem (line and column), not raised.
+    """
+    return _checked(application, parameters, strict=strict, source=source)[0]
+
+
+def _checked(
+    application: str | Mapping[str, Any] | Application,
+    parameters: Mapping[str, Any] | None,
+    *,
+    strict: bool,
+    source: str | None,
+) -> tuple[ValidationReport, Any, str]:
+    """The validation report, the parsed document (``None`` when unreadable) and the source name."""
+    if isinstance(application, str):
+        _ensure_import_paths(application)
+        try:
+            document: Any = load_document(application)
+        except ApplicationError:
+            return validate_file(application, parameters=parameters, strict=strict), None, application
+        source = source or application
+    else:
+        document, source = _document(application, source)
+        _ensure_import_paths(source)
+    report = validate_document(document, source=source, parameters=dict(parameters or {}), strict=strict)
+    return report, document, source
 
 
 def _document(application: str | Mapping[str, Any] | Application, source: str | None) -> tuple[Any, str]:
@@ -82,10 +105,9 @@ def run_application(
         ApplicationValidationError: the application is invalid (nothing ran).
     """
     params = dict(parameters or {})
-    report = validate_application(application, params, strict=strict, source=source)
+    report, document, source_name = _checked(application, params, strict=strict, source=source)
     report.raise_for_errors()
-    document, source_name = _document(application, source)
-    model = Application.model_validate(document)
+    model = report.application or Application.model_validate(unwrap_application(document))
     prepared = prepare_application(model, source_name, params)
     roots = root_executions
     if roots is None and isinstance(params.get("root-executions"), str):

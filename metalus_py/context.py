@@ -106,6 +106,8 @@ class PipelineContext:
     scope: tuple[str, ...] = ()
     execution_key: str = ""
     step_metrics: dict[str, Any] = field(default_factory=dict)
+    #: Whether steps run here are claimed and restored through the journal (not in evaluations).
+    durable: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- globals ---------------------------------------------------------------------------
@@ -181,4 +183,5 @@ class PipelineContext:
             step_messages=self.step_messages if share_messages else [],
             scope=self.scope + ((scope_segment,) if scope_segment else ()),
             execution_key=self.execution_key,
+            durable=self.durable,
         )

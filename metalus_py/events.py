@@ -97,6 +97,11 @@ class EventBus:
     def listeners(self) -> list[Listener]:
         return list(self._listeners)
 
+    @property
+    def active(self) -> bool:
+        """Whether any listener is registered (callers may skip building events otherwise)."""
+        return bool(self._listeners)
+
     def emit(self, event: RunEvent) -> None:
         for listener in self._listeners:
             try:

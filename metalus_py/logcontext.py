@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TextIO
 
@@ -18,16 +16,21 @@ _IDS: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("metalus_ids", defaul
 FIELDS = ("run", "execution", "pipeline", "step")
 
 
-@contextmanager
-def log_ids(**ids: str | None) -> Iterator[None]:
+class log_ids:  # noqa: N801 - used like a function: ``with log_ids(step=...)``
     """Attach ids to every record logged inside the block (in this thread or task)."""
-    current = dict(_IDS.get())
-    current.update({k: v for k, v in ids.items() if v})
-    token = _IDS.set(tuple(current.items()))
-    try:
-        yield
-    finally:
-        _IDS.reset(token)
+
+    __slots__ = ("_ids", "_token")
+
+    def __init__(self, **ids: str | None) -> None:
+        self._ids = ids
+
+    def __enter__(self) -> None:
+        current = dict(_IDS.get())
+        current.update({k: v for k, v in self._ids.items() if v})
+        self._token = _IDS.set(tuple(current.items()))
+
+    def __exit__(self, *exc: object) -> None:
+        _IDS.reset(self._token)
 
 
 def current_ids() -> dict[str, str]:

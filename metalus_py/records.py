@@ -53,6 +53,8 @@ class StepRecord:
     error: ErrorInfo | None = None
     restored: bool = False
     group_id: str | None = None
+    #: Whether the durability journal claimed this step (function steps outside evaluations).
+    journaled: bool = False
 
 
 @dataclass

@@ -93,15 +93,18 @@ def execution_document(outcome: ExecutionOutcome) -> dict[str, Any]:
 
 def pipeline_document(record: PipelineRecord) -> dict[str, Any]:
     top: dict[str, Any] = {}
-    nested: dict[str, list[StepRecord]] = {}
-    for path, step in record.steps.items():
+    nested: dict[str, list[tuple[str, StepRecord]]] = {}
+    prefix = "evaluation." if record.evaluation else ""
+    for full_path, step in record.steps.items():
+        path = full_path[len(prefix) :] if prefix and full_path.startswith(prefix) else full_path
         if path == step.step_id:
             top[path] = step_document(step)
         else:
-            nested.setdefault(path.split(".", 1)[0].split("[", 1)[0], []).append(step)
+            nested.setdefault(path.split(".", 1)[0].split("[", 1)[0], []).append((path, step))
+    # Steps inside fork values and step groups appear under the step that ran them, by path.
     for owner, steps in nested.items():
         entry = top.setdefault(owner, {"status": "COMPLETE"})
-        entry["steps"] = {s.path: step_document(s) for s in steps}
+        entry["steps"] = {path: step_document(s) for path, s in steps}
     return {
         "status": record.status,
         "startedAt": iso(record.started_at),

@@ -90,8 +90,10 @@ class KillSwitch:
     def step_killed(self, key: StepKey) -> bool:
         if self._event.is_set():
             return True
+        if not self._steps:  # the common case, without taking the lock
+            return False
         with self._lock:
-            return bool(self._steps) and (str(key) in self._steps or _short(key) in self._steps)
+            return str(key) in self._steps or _short(key) in self._steps
 
 
 def _short(key: StepKey) -> str:

@@ -22,6 +22,9 @@ from metalus_py.runtime import RunServices
 
 _LOG = logging.getLogger("metalus_py.execution")
 
+#: The scope of evaluation-pipeline steps, keeping their paths apart from the main pipelines'.
+EVALUATION_SCOPE = "evaluation"
+
 
 @dataclass
 class ExecutionOutcome:
@@ -129,15 +132,18 @@ def _evaluate(
         parameters=PipelineParameters(spec.parameters),
         services=services,
         execution_key=spec.key,
-        scope=("evaluation",),
+        scope=(EVALUATION_SCOPE,),
+        durable=False,  # an evaluation decides on the current input: never restored on resume
     )
     try:
         for pipeline in spec.evaluation_pipelines:
             record_holder = ExecutionOutcome(spec.key, spec.execution_id, spec.fork_index, "RUNNING")
-            _run_one(pipeline, ctx, services, spec, record_holder)
-            for pid, record in record_holder.pipelines.items():
-                record.evaluation = True
-                outcome.pipelines[f"{pid} (evaluation)"] = record
+            try:
+                _run_one(pipeline, ctx, services, spec, record_holder)
+            finally:
+                for pid, record in record_holder.pipelines.items():
+                    record.evaluation = True
+                    outcome.pipelines[f"{pid} (evaluation)"] = record
         return None
     except SkipExecutionException as skip:
         outcome.status, outcome.reason = "SKIPPED", f"evaluation decided SKIP: {skip.message}"

@@ -133,7 +133,10 @@ def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, pa
     persist = step.persist if step.persist is not None else ctx.services.persist_default
     record = run.tracker.started(ctx, step_id, path)
     ctx.globals["stepId"] = step_id
-    if kind in FUNCTION_TYPES:
+    # Only function steps are journaled (claimed, restored); containers re-run their inner steps.
+    journaled = kind in FUNCTION_TYPES and ctx.durable
+    record.journaled = journaled
+    if journaled:
         restored = ctx.services.journal.begin(key, persist=persist)
         if restored is not None:
             record.attempts = 0
@@ -162,13 +165,16 @@ def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, pa
         failure = None
     ctx.globals.pop("stepRetryCount", None)
     if failure is not None:
+        if not isinstance(failure, StepKilledException) and ctx.services.kill.step_killed(key):
+            failure = StepKilledException(f"step {key} was killed: {failure}", step_id=step_id,
+                                          pipeline_id=run.pipeline_id, cause=failure)
         return _fail(run, step, ctx, key, record, failure)
     if isinstance(outcome, _Skipped):
         return _finish(run, step, ctx, key, record, outcome.response, persist=persist, restored=False,
                        skip_to=(outcome.next_step_id,))
     if isinstance(outcome, _Continue):
         record.status = "COMPLETE"
-        run.tracker.completed(ctx, key, record, StepResponse(None, None), persist=False, journal=False)
+        run.tracker.completed(ctx, key, record, StepResponse(None, None), persist=False)
         return outcome.next_step_id
     return _finish(run, step, ctx, key, record, outcome, persist=persist, restored=False)
 
@@ -294,7 +300,7 @@ def _finish(
     ctx.set_step_result(run.pipeline_id, step_id, response)
     next_id = skip_to[0] if skip_to is not None else next_step_id(step, response)
     _update_position(ctx, run.pipeline_id, step_id, next_id)
-    run.tracker.completed(ctx, key, record, response, persist=persist, restored=restored, journal=not restored)
+    run.tracker.completed(ctx, key, record, response, persist=persist, restored=restored)
     return next_id
 
 

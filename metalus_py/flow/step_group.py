@@ -74,6 +74,7 @@ def run_step_group(
         step_messages=ctx.step_messages,
         scope=(*ctx.scope, step.id or "", sub_id),
         execution_key=ctx.execution_key,
+        durable=ctx.durable,
     )
     run_path(Run(pipeline, run.tracker), first, sub_ctx)
     results = dict(sub_ctx.parameters.step_results(sub_id))

@@ -41,6 +41,8 @@ class StepTracker:
         self._lock = threading.Lock()
 
     def _event(self, ctx: PipelineContext, kind: str, step: StepRecord, **extra: Any) -> None:
+        if not ctx.services.events.active:
+            return
         ctx.services.events.emit(
             RunEvent(
                 kind,
@@ -66,7 +68,7 @@ class StepTracker:
 
     def completed(
         self, ctx: PipelineContext, key: StepKey, step: StepRecord, response: StepResponse, *, persist: bool,
-        restored: bool = False, journal: bool = True,
+        restored: bool = False,
     ) -> None:
         step.ended_at = now()
         step.status = "COMPLETE"
@@ -74,7 +76,7 @@ class StepTracker:
         step.primary_return = summarize_value(response.primary_return)
         step.named_returns = summarize_value(response.named_returns) if response.named_returns else None
         step.metrics.update(frame_metrics(response.primary_return))
-        if journal:
+        if step.journaled and not restored:
             ctx.services.journal.completed(key, step, response, persist=persist)
         self._event(ctx, "step_finished", step, duration=step.ended_at - step.started_at, status="COMPLETE")
 
@@ -82,6 +84,7 @@ class StepTracker:
         step.ended_at = now()
         step.status = "KILLED" if killed else "ERROR"
         step.error = error_info(error)
-        ctx.services.journal.failed(key, step)
+        if step.journaled:
+            ctx.services.journal.failed(key, step)
         kind = "step_killed" if killed else "step_exception"
         self._event(ctx, kind, step, duration=step.ended_at - step.started_at, status=step.status, error=str(error))

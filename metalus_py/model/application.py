@@ -95,7 +95,7 @@ class Application(FileModel):
     spark_conf: Any = None
     spark_listeners: Any = None
     spark_udfs: Any = None
-    json4s_serializers: Any = None
+    json4s_serializers: Any = Field(default=None, alias="json4sSerializers")
     #: Our own: application-wide artifact persistence policy (``all`` or ``none``).
     persist: str | None = None
     #: Our own: a name for the application in results and the state store.

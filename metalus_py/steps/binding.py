@@ -14,6 +14,7 @@ import threading
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from metalus_py.classes import snake_case
@@ -115,6 +116,12 @@ def bind_arguments(
 
 def _python_names(values: Mapping[str, Any]) -> dict[str, str]:
     """Map each candidate Python argument name to the file parameter name it comes from."""
+    return _names_for(tuple(values))
+
+
+@lru_cache(maxsize=4096)
+def _names_for(file_names: tuple[str, ...]) -> dict[str, str]:
+    values = file_names
     names: dict[str, str] = {}
     for name in values:
         for candidate in (name, snake_case(name)):

@@ -71,6 +71,8 @@ def validate_document(
     for problem in checks.problems:
         if not broken.hides(problem.path, problem.message):
             report.add(problem)
+    if report.ok:
+        report.application = application
     return report
 
 
