@@ -20,7 +20,26 @@ from metalus_py.results import RunResult
 from metalus_py.steps.response import StepResponse
 from metalus_py.validation import ApplicationValidationError, ValidationReport
 
+#: Notebook names, imported on first use (they pull in polars): ``from metalus_py import step``.
+_NOTEBOOK = {
+    "step": "step",
+    "NotebookResult": "NotebookResult",
+    "PlanView": "PlanView",
+    "PipelineBuilder": "Pipeline",
+    "ApplicationBuilder": "Application",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _NOTEBOOK:
+        from metalus_py import notebook
+
+        return getattr(notebook, _NOTEBOOK[name])
+    raise AttributeError(f"module 'metalus_py' has no attribute {name!r}")
+
+
 __all__ = [
+    "ApplicationBuilder",
     "ApplicationError",
     "ApplicationValidationError",
     "ForkedPipelineStepException",
@@ -36,8 +55,12 @@ __all__ = [
     "StepError",
     "StepResponse",
     "ValidationReport",
+    "NotebookResult",
+    "PipelineBuilder",
+    "PlanView",
     "load_document",
     "run_application",
     "run_pipeline",
+    "step",
     "validate_application",
 ]

@@ -22,6 +22,9 @@ from pydantic import BaseModel
 KNOWN_ALIASES = {
     "com.acxiom.pipeline.DefaultPipeline": "metalus_py.model.pipeline.Pipeline",
     "com.acxiom.metalus.DefaultPipeline": "metalus_py.model.pipeline.Pipeline",
+    "com.acxiom.pipeline.steps.Schema": "steps_library.schema.Schema",
+    "com.acxiom.pipeline.steps.Transformations": "steps_library.schema.Transformations",
+    "com.acxiom.pipeline.steps.ColumnDetails": "steps_library.schema.ColumnDetails",
 }
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
