@@ -108,6 +108,8 @@ class PipelineContext:
     step_metrics: dict[str, Any] = field(default_factory=dict)
     #: Whether steps run here are claimed and restored through the journal (not in evaluations).
     durable: bool = True
+    #: The key the state store records the running step under (``EXEC.PIPELINE.PATH``).
+    step_key: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- globals ---------------------------------------------------------------------------

@@ -87,6 +87,13 @@ class KillSwitch:
     def run_killed(self) -> bool:
         return self._event.is_set()
 
+    def step_targeted(self, key: StepKey) -> bool:
+        """Whether a kill names this very step (a run-level kill lets the running step finish)."""
+        if not self._steps:
+            return False
+        with self._lock:
+            return str(key) in self._steps
+
     def step_killed(self, key: StepKey) -> bool:
         if self._event.is_set():
             return True

@@ -10,20 +10,52 @@ Two lines of defence keep secrets out of state, artifacts, events and logs:
 1. **By type** – :func:`redact_secrets` replaces every :class:`Secret` found in a nested value
    by :data:`REDACTED` (the state store and the artifact writer apply it to everything they
    write).
-2. **By value** – :func:`redact` (or a :class:`Redactor` that collects the secrets seen during a
-   run) replaces every occurrence of a known secret string inside nested JSON or text, for
-   values that escaped their wrapper (an error message that quotes a password, say).
+2. **By value** – every :class:`Secret` created in this process remembers its value (values
+   of at least :data:`MIN_KNOWN_LENGTH` characters; see :func:`known_secrets`), and
+   :func:`redact_secrets` also replaces each occurrence of a remembered value inside strings.
+   So a value built from a secret by string operations (``"token-" + password``, an error
+   message that quotes it) is redacted too wherever it is written: state, artifacts, events,
+   result documents and the command line's output and logs. :func:`redact` (or a
+   :class:`Redactor`) does the same for an explicit list of secrets.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-__all__ = ["REDACTED", "Redactor", "Secret", "redact", "redact_secrets"]
+__all__ = ["MIN_KNOWN_LENGTH", "REDACTED", "Redactor", "Secret", "known_secrets", "redact", "redact_known",
+           "redact_secrets", "remember_secret"]
 
 #: What a secret becomes in anything written or shown.
 REDACTED: Final = "***REDACTED***"
+#: Shorter secret values are not remembered for by-value redaction (they would mangle ordinary text).
+MIN_KNOWN_LENGTH: Final = 4
+
+_known: tuple[str, ...] = ()  # longest first; replaced whole (never mutated) so readers need no lock
+_known_lock = threading.Lock()
+
+
+def remember_secret(value: str) -> None:
+    """Remember a secret value so :func:`redact_secrets` removes it from strings (by value)."""
+    global _known
+    value = str.__str__(value)
+    if len(value) < MIN_KNOWN_LENGTH or value == REDACTED or value in _known:
+        return
+    with _known_lock:
+        if value not in _known:
+            _known = tuple(sorted({*_known, value}, key=len, reverse=True))
+
+
+def known_secrets() -> frozenset[str]:
+    """The secret values created (or remembered) in this process so far."""
+    return frozenset(_known)
+
+
+def redact_known(obj: Any) -> Any:
+    """:func:`redact` with every secret value known in this process (see :func:`known_secrets`)."""
+    return redact(obj, _known) if _known else redact_secrets(obj)
 
 
 class Secret(str):
@@ -50,7 +82,9 @@ class Secret(str):
     is_secret = True
 
     def __new__(cls, value: str) -> Secret:
-        return super().__new__(cls, str.__str__(value))
+        plain = str.__str__(value)
+        remember_secret(plain)
+        return super().__new__(cls, plain)
 
     def reveal(self) -> str:
         """Return the secret value as a plain ``str``. Use it where the value is used, never to log it."""
@@ -76,16 +110,23 @@ class Secret(str):
 def redact_secrets(obj: Any) -> Any:
     """Replace every :class:`Secret` inside ``obj`` (dicts, lists, tuples, sets) by :data:`REDACTED`.
 
-    Containers are copied only where needed; other values are returned unchanged.
+    Containers are copied; other values are returned unchanged.
 
     Args:
         obj: any value.
 
     Returns:
-        ``obj`` with each ``Secret`` replaced by the string :data:`REDACTED`.
+        ``obj`` with each ``Secret`` replaced by the string :data:`REDACTED`, and each secret
+        value known in this process (:func:`known_secrets`) replaced inside strings.
     """
     if isinstance(obj, Secret):
         return REDACTED
+    if type(obj) is str:
+        known = _known
+        for value in known:
+            if value in obj:
+                obj = obj.replace(value, REDACTED)
+        return obj
     if isinstance(obj, Mapping):
         return {redact_secrets(k): redact_secrets(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):

@@ -7,7 +7,8 @@
 * ``polars.LazyFrame``: ``{"$type": "polars.LazyFrame", "schema": {...}}`` – the schema only;
   nothing is collected.
 * ``polars.Series``: ``{"$type": "polars.Series", "name": ..., "shape": [n], "dtype": ...}``.
-* A :class:`~metalus_py.secrets.Secret`: the string ``***REDACTED***``.
+* A :class:`~metalus_py.secrets.Secret`: the string ``***REDACTED***``; a secret value inside
+  any other string is replaced by it too (:func:`~metalus_py.secrets.redact_secrets`).
 * A :class:`~metalus_py.steps.response.StepResponse`: ``{"primaryReturn", "namedReturns"}``.
 * An exception: ``{"$type": ..., "message": ...}``.
 * Anything else: ``{"$type": "module.Class", "repr": <repr truncated to 200 characters>}``.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from metalus_py.secrets import REDACTED, Secret
+from metalus_py.secrets import REDACTED, Secret, redact_secrets
 
 __all__ = ["frame_metrics", "is_json_value", "summarize_value", "type_name"]
 
@@ -70,6 +71,8 @@ def summarize_value(value: Any, *, repr_limit: int = _REPR_LIMIT) -> Any:
     if isinstance(value, Secret):
         return REDACTED
     kind = type(value)
+    if kind is str:
+        return redact_secrets(value)  # a secret value inside a plain string (by value)
     if kind in _SCALARS:
         return value
     if kind is list or kind is tuple:
@@ -87,14 +90,14 @@ def summarize_value(value: Any, *, repr_limit: int = _REPR_LIMIT) -> Any:
             "namedReturns": summarize_value(value.named_returns, repr_limit=repr_limit),
         }
     if isinstance(value, BaseException):
-        return {"$type": type_name(value), "message": str(value)}
+        return {"$type": type_name(value), "message": redact_secrets(str(value))}
     try:
         text = repr(value)
     except Exception as exc:  # a broken __repr__ must not break the run
         text = f"<unrepresentable: {type(exc).__name__}>"
     if len(text) > repr_limit:
         text = text[: repr_limit - 1] + "…"
-    return {"$type": type_name(value), "repr": text}
+    return {"$type": type_name(value), "repr": redact_secrets(text)}
 
 
 def _frame_summary(value: Any) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from metalus_py.cli.arguments import CommandLine, split_command_line
 from metalus_py.exceptions import ApplicationError
+from metalus_py.secrets import redact_known
 
 USAGE = """usage: metalus COMMAND [ARGS]
 
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(line)
     except ApplicationError as exc:
-        print(f"metalus {command}: {exc}", file=sys.stderr)
+        print(redact_known(f"metalus {command}: {exc}"), file=sys.stderr)
         return INVALID
     except KeyboardInterrupt:
         print("metalus: interrupted", file=sys.stderr)
@@ -81,8 +82,27 @@ def _configure_logging(line: CommandLine) -> None:
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(IdsFilter())
+    handler.addFilter(_RedactingFilter())
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s [%(metalus_ids)s] %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
+
+
+class _RedactingFilter(logging.Filter):
+    """Removes known secret values from log messages and tracebacks before they are written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from metalus_py.secrets import known_secrets
+
+        if not known_secrets():
+            return True
+        record.msg, record.args = redact_known(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_known(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_known(record.stack_info)
+        return True
 
 
 def _application_argument(line: CommandLine, command: str) -> str:
@@ -144,11 +164,12 @@ def _open_store(line: CommandLine) -> Any:
 
 
 def _finish(line: CommandLine, result: Any) -> int:
+    document = redact_known(result.to_dict())
     output = line.option("--output-json")
     if output:
-        _write_text(output, json.dumps(result.to_dict(), indent=2, default=str))
+        _write_text(output, redact_known(json.dumps(document, indent=2, default=str)))
     if not line.flag("--quiet", "-q"):
-        print(_summary(result), file=sys.stderr)
+        print(redact_known(_summary(document)), file=sys.stderr)
     return int(result.exit_code)
 
 
@@ -166,10 +187,13 @@ def _event_log(line: CommandLine, run_id: str) -> Any:
 
 
 def _with_progress(line: CommandLine, action: Callable[[list[Any]], Any], *, run_id: str | None = None) -> int:
-    listeners, live = _progress_listeners(line)
+    from metalus_py.cli.progress import RedactingListener
+
+    shown, live = _progress_listeners(line)
     event_log = _event_log(line, run_id) if run_id else None
     if event_log is not None:
-        listeners.append(event_log)
+        shown.append(event_log)
+    listeners: list[Any] = [RedactingListener(listener) for listener in shown]
     try:
         if live is not None:
             with live:
@@ -306,8 +330,7 @@ def cmd_show(line: CommandLine) -> int:
         store.close()
 
 
-def _summary(result: Any) -> str:
-    document = result.to_dict()
+def _summary(document: dict[str, Any]) -> str:
     counts: dict[str, int] = {}
     for execution in document["executions"].values():
         counts[execution.get("status", "?")] = counts.get(execution.get("status", "?"), 0) + 1

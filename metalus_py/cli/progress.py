@@ -93,3 +93,22 @@ class LiveProgress:
                 current = f"{event.kind}: {event.path}"
             self._rows[key] = (status, current)
         self._live.update(self._render())
+
+
+def redacted_event(event: RunEvent) -> RunEvent:
+    """The event with secrets removed from its error text and data (by type and by known value)."""
+    from dataclasses import replace
+
+    from metalus_py.secrets import redact_known
+
+    return replace(event, error=redact_known(event.error), data=redact_known(event.data))
+
+
+class RedactingListener:
+    """Passes every event on to ``inner`` with secrets removed (progress lines, the event log)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def on_event(self, event: RunEvent) -> None:
+        self.inner.on_event(redacted_event(event))

@@ -26,7 +26,9 @@ class StoreJournal:
     """Claims each step before it runs; a step completed earlier is restored from its artifacts.
 
     With persistence off (run policy ``none`` or step ``persist: false``) nothing is stored for
-    a step, so a resume runs it again.
+    a step, so a resume runs it again. Only steps claimed through :meth:`begin` (function
+    steps) are recorded: the engine also reports structural steps (step groups, forks, splits)
+    as completed or failed, and those are rebuilt from their recorded sub-steps on a resume.
     """
 
     def __init__(self, store: StateStore, artifacts: ArtifactStore | None, *, run_id: str, owner: str) -> None:
@@ -35,6 +37,7 @@ class StoreJournal:
         self.run_id = run_id
         self.owner = owner
         self._unclaimed: set[StepKey] = set()
+        self._claimed: set[StepKey] = set()
         self._lock = threading.Lock()
         self.restored = 0
         self.executed = 0
@@ -46,6 +49,7 @@ class StoreJournal:
         )
         if claim.outcome is ClaimOutcome.CLAIMED:
             with self._lock:
+                self._claimed.add(key)
                 self.executed += 1
             return None
         if claim.outcome is ClaimOutcome.ALREADY_COMPLETE and claim.record is not None:
@@ -62,11 +66,18 @@ class StoreJournal:
             return None
         raise StepHeldError(f"step {key} of run {self.run_id} is held by {claim.holder}; not running it twice")
 
-    def completed(self, key: StepKey, record: StepRecord, response: StepResponse, *, persist: bool) -> None:
+    def _release(self, key: StepKey) -> bool:
+        """Forget a step's claim; True when this journal claimed it (so the store must hear the end)."""
         with self._lock:
-            if key in self._unclaimed:
-                self._unclaimed.discard(key)
-                return
+            self._unclaimed.discard(key)
+            if key not in self._claimed:
+                return False
+            self._claimed.discard(key)
+            return True
+
+    def completed(self, key: StepKey, record: StepRecord, response: StepResponse, *, persist: bool) -> None:
+        if not self._release(key):
+            return
         output_ref = None
         if persist and self.artifacts is not None:
             output_ref = self.artifacts.persist_step_output(
@@ -83,10 +94,8 @@ class StoreJournal:
             raise StepHeldError(f"step {key}: {exc}") from exc
 
     def failed(self, key: StepKey, record: StepRecord) -> None:
-        with self._lock:
-            if key in self._unclaimed:
-                self._unclaimed.discard(key)
-                return
+        if not self._release(key):
+            return
         error = record.error
         try:
             self.store.fail_step(

@@ -95,10 +95,13 @@ def kept_steps(
         execution_id = _INDEX.sub("", record.execution_key)
         if execution_id in dropped_executions:
             continue
-        if execution_id == point.execution_id:
+        if execution_id == point.execution_id and point.step_id is not None:
+            ids = _step_ids(record.step_path)
             if record.pipeline_id in later_pipelines:
                 continue
-            if record.pipeline_id == point.pipeline_id and invalid_steps & set(_step_ids(record.step_path)):
+            # Steps inside fork values and step groups are keyed under the enclosing pipeline with
+            # paths like FORK[1].STEP or GROUP.SUB.STEP: any segment downstream invalidates them.
+            if record.pipeline_id == point.pipeline_id and invalid_steps & set(ids):
                 continue
         kept.append(record)
     return kept

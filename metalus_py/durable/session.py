@@ -71,8 +71,8 @@ def start_run(
 ) -> RunResult | RecordedRun:
     """Validate, record and run an application.
 
-    With ``run_id`` of a run already recorded: an unfinished run is resumed, a finished one is
-    returned as recorded (idempotent submission).
+    With ``run_id`` of a run already recorded: a COMPLETE run is returned as recorded (idempotent
+    submission: nothing runs); any other (failed, paused, killed, interrupted) is resumed.
 
     Raises:
         ApplicationValidationError: invalid input (nothing recorded).
@@ -81,9 +81,13 @@ def start_run(
     if run_id is not None:
         existing = store.get_run(run_id=run_id)
         if existing is not None:
-            if existing.status in FINISHED:
+            if existing.status == "COMPLETE":
                 return recorded_result(store, existing)
-            return resume_run(store, run_id, {}, options=options)
+            # Unfinished (failed, paused, killed or interrupted): resume it. Only parameters that
+            # differ from the recorded ones count as a change.
+            effective = existing.effective_parameters
+            changes = {k: v for k, v in parameters.items() if k not in effective or effective[k] != v}
+            return resume_run(store, run_id, changes, options=options)
     report = validate_application(location, parameters, strict=options.strict, source=location)
     report.raise_for_errors()
     document = load_document(location)
@@ -113,9 +117,7 @@ def resume_run(
     record = _get(store, run_id)
     if record.status == "COMPLETE":
         return recorded_result(store, record)
-    if parameters:
-        store.record_parameter_change(run_id=run_id, changes=redact_secrets(dict(parameters)), reason="resume")
-    return _execute(store, run_id, options)
+    return _execute(store, run_id, options, changes=parameters)
 
 
 def retrigger_run(
@@ -153,17 +155,21 @@ def _get(store: StateStore, run_id: str) -> RunRecord:
     return record
 
 
-def _execute(store: StateStore, run_id: str, options: RunOptions) -> RunResult:
-    record = _get(store, run_id)
+def _execute(
+    store: StateStore, run_id: str, options: RunOptions, *, changes: Mapping[str, Any] | None = None
+) -> RunResult:
     owner = new_owner()
     keeper = LeaseKeeper(store, run_id=run_id, owner=owner, ttl_seconds=options.lease_ttl)
     try:
-        keeper.start()
+        _take_lease(store, keeper)
     except LeaseHeldError as exc:
         raise ApplicationError(
             f"run {run_id} is running in another process ({exc}); not starting it twice"
         ) from exc
     try:
+        if changes:  # recorded by the process that runs the run, never by one that refused
+            store.record_parameter_change(run_id=run_id, changes=redact_secrets(dict(changes)), reason="resume")
+        record = _get(store, run_id)
         store.set_run_status(run_id=run_id, status="RUNNING")
         parameters = record.effective_parameters
         source = record.metadata.get("source", "")
@@ -190,6 +196,51 @@ def _execute(store: StateStore, run_id: str, options: RunOptions) -> RunResult:
         raise
     finally:
         keeper.stop(release=True)
+
+
+def owner_process_dead(owner: str | None) -> bool:
+    """True when ``owner`` (``host:pid:random``) names a process of this host that no longer exists."""
+    if not owner:
+        return False
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by another user
+        return False
+    return _zombie(int(pid_text))
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rpartition(")")[2].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def _take_lease(store: StateStore, keeper: LeaseKeeper) -> None:
+    """Take the run's lease; a lease still held by a dead process of this host is taken over at once.
+
+    Without this a run killed by SIGKILL (or a crash) could only be resumed once its lease
+    expired (``lease_ttl`` seconds later).
+
+    Raises:
+        LeaseHeldError: a live process (or one on another host) holds the run.
+    """
+    try:
+        keeper.start()
+    except LeaseHeldError as exc:
+        if not owner_process_dead(exc.holder):
+            raise
+        assert exc.holder is not None
+        _LOG.warning("run %s: the process holding it (%s) is gone; taking the run over", keeper.run_id, exc.holder)
+        store.release_lease(run_id=keeper.run_id, owner=exc.holder)
+        keeper.start()
 
 
 def _roots(parameters: Mapping[str, Any]) -> list[str] | None:

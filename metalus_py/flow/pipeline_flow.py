@@ -51,6 +51,9 @@ class PipelineRun:
 
     pipeline: Pipeline
     tracker: StepTracker
+    #: The top-level pipeline whose step keys this run's steps share (set for step groups, whose
+    #: steps are keyed under the enclosing pipeline with the group's path, so keys never collide).
+    key_pipeline_id: str | None = None
     steps: dict[str, PipelineStep] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -59,6 +62,10 @@ class PipelineRun:
     @property
     def pipeline_id(self) -> str:
         return self.pipeline.id or ""
+
+    @property
+    def journal_pipeline_id(self) -> str:
+        return self.key_pipeline_id or self.pipeline_id
 
     @cached_property
     def structure(self) -> FlowStructure:
@@ -128,7 +135,8 @@ def execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext) -> 
 
 def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, path: str) -> str | None:
     step_id = step.id or ""
-    key = StepKey(ctx.execution_key, run.pipeline_id, path)
+    key = StepKey(ctx.execution_key, run.journal_pipeline_id, path)
+    ctx.step_key = str(key)
     kind = step.type_name
     persist = step.persist if step.persist is not None else ctx.services.persist_default
     record = run.tracker.started(ctx, step_id, path)
@@ -150,6 +158,8 @@ def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, pa
             if ctx.services.kill.step_killed(key):
                 raise StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
             outcome = _dispatch(run, step, ctx, record)
+            if ctx.services.kill.step_targeted(key):  # this step was killed while it ran
+                raise StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
             break
         except Exception as exc:
             failure = _normalise(exc, step_id, run.pipeline_id)

@@ -76,7 +76,7 @@ def run_step_group(
         execution_key=ctx.execution_key,
         durable=ctx.durable,
     )
-    run_path(Run(pipeline, run.tracker), first, sub_ctx)
+    run_path(Run(pipeline, run.tracker, key_pipeline_id=run.journal_pipeline_id), first, sub_ctx)
     results = dict(sub_ctx.parameters.step_results(sub_id))
     for response in results.values():
         apply_secondary_returns(ctx, response, {})

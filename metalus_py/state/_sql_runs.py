@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from metalus_py.secrets import redact_secrets
 from metalus_py.state._schema import (
     EXECUTION_COLUMNS,
     KILL_COLUMNS,
@@ -209,7 +210,7 @@ class RunsMixin(SqlCore):
                     execution_id,
                     dumps([int(i) for i in fork_indices]),
                     status.value,
-                    reason,
+                    None if reason is None else redact_secrets(str(reason)),
                     dumps_opt(None if error is None else dict(error)),
                     started,
                     ended,

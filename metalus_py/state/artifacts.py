@@ -15,7 +15,9 @@ anything else                 ``.pkl`` (pickle)
 ============================  =======================================================
 
 Secrets never reach storage: :class:`~metalus_py.secrets.Secret` values become
-``***REDACTED***`` in JSON, in pickles and in summaries.
+``***REDACTED***`` in JSON, in pickles and in summaries, and so do secret values inside JSON
+strings (``"token-" + password``; see :func:`~metalus_py.secrets.redact_secrets`). A plain
+``str`` attribute of a pickled object is not inspected.
 
 Writes are atomic: the bytes go to a hidden temporary name (``.<name>.tmp-<uuid>``) in the
 target folder, which is then renamed over the final name (``os.replace`` on local disk, which
@@ -124,7 +126,7 @@ def _encode(value: Any, frame_format: FrameFormat) -> tuple[str, str, Callable[[
                 writer.write_table(table)
 
         return "arrow", "pyarrow.Table", write_ipc
-    clean = redact_secrets(value) if isinstance(value, Secret | dict | list) else value
+    clean = redact_secrets(value) if isinstance(value, str | dict | list) else value
     if is_json_value(clean):
         data = json.dumps(clean, ensure_ascii=False).encode()
 

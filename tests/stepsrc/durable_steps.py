@@ -18,8 +18,7 @@ from metalus_py import PipelineContext, PipelineException, StepResponse
 
 def step_key(ctx: PipelineContext) -> str:
     """The key the state store records the running step under."""
-    path = ".".join((*ctx.scope, str(ctx.globals.get("stepId"))))
-    return f"{ctx.execution_key}.{ctx.pipeline_id}.{path}"
+    return ctx.step_key
 
 
 def mark(side_effect: str | None, ctx: PipelineContext) -> str:
@@ -89,3 +88,13 @@ class DurableSteps:
         if failFlag is True or str(failFlag).lower() == "true":
             raise PipelineException("cannot log in with " + secret + " at " + key)
         return StepResponse(token, {"$globals.authToken": token, "raw": secret})
+
+
+class MarkerSteps:
+    @staticmethod
+    def fail_while_file(value: Any, sideEffect: str | None, marker: str, pipeline_context: PipelineContext) -> str:
+        """Fails while the file ``marker`` exists (a scheduler re-submits the same command line)."""
+        key = mark(sideEffect, pipeline_context)
+        if Path(marker).exists():
+            raise PipelineException(f"{marker} exists: failing at {key}")
+        return f"{value}>marker-ok"
