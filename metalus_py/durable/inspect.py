@@ -97,14 +97,25 @@ class RecordedRun:
             lines.append(f"  retriggered from run {self.run.parent_run_id}")
         for key, execution in document["executions"].items():
             reason = f"  - {execution.get('reason')}" if execution.get("reason") else ""
-            lines.append(f"  execution {key}: {execution.get('status')}{reason}")
+            seconds = _seconds(execution.get("startedAt"), execution.get("endedAt"))
+            timing = f" {seconds:.3f}s" if seconds is not None else ""
+            lines.append(f"  execution {key}: {execution.get('status')}{timing}{reason}")
             for pipeline_id, pipeline in execution["pipelines"].items():
                 lines.append(f"    pipeline {pipeline_id}: {pipeline['status']}")
                 for path, step in pipeline["steps"].items():
                     took = f" {step['durationSeconds']:.3f}s" if step.get("durationSeconds") is not None else ""
                     error = f"  error: {step['error'].get('message')}" if step.get("error") else ""
-                    lines.append(f"      step {path}: {step['status']} attempts={step['attempts']}{took}{error}")
+                    metrics = f"  metrics: {_metrics_text(step.get('metrics'))}" if step.get("metrics") else ""
+                    lines.append(
+                        f"      step {path}: {step['status']} attempts={step['attempts']}{took}{metrics}{error}"
+                    )
         return "\n".join(lines)
+
+
+def _metrics_text(metrics: Any) -> str:
+    if not isinstance(metrics, dict):
+        return str(metrics)
+    return ", ".join(f"{k}={v}" for k, v in metrics.items())
 
 
 def runs_table(runs: list[RunRecord]) -> str:
