@@ -49,7 +49,7 @@ def check_mapping_syntax(text: str) -> list[str]:
             if "||" in text:
                 problems.append(f"empty alternative in {text!r}")
             continue
-        for prefix in PREFIXES:
+        for prefix in PREFIXES if "{" in piece else ():
             opener = prefix + "{"
             start = piece.find(opener)
             while start != -1:

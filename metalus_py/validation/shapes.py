@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import types
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, Union, get_args, get_origin
@@ -167,6 +168,10 @@ def build_model(
         report.error(at(prefix, ""), message)
         broken.add(at(prefix, ""), message)
         return None
+    try:  # the common case: valid as written, no copy needed
+        return cls.model_validate(data)
+    except ValidationError:
+        pass
     work = copy.deepcopy(data)
     pruned: set[tuple[Any, ...]] = set()
     for _ in range(100):
@@ -237,14 +242,28 @@ def _nested_model(annotation: Any) -> tuple[str, type[BaseModel]] | None:
     return None
 
 
+@functools.cache
 def _fields(cls: type[BaseModel]) -> dict[str, Any]:
     """JSON name (alias) -> annotation of every field of ``cls``."""
     return {(info.alias or name): info.annotation for name, info in cls.model_fields.items()}
 
 
-def allowed_fields(cls: type[BaseModel]) -> set[str]:
+@functools.cache
+def allowed_fields(cls: type[BaseModel]) -> frozenset[str]:
     """Every name a JSON object of ``cls`` may use (camelCase aliases, snake_case names, extras)."""
-    return set(_fields(cls)) | set(cls.model_fields) | set(EXTRA_FIELDS.get(cls, frozenset()))
+    return frozenset(_fields(cls)) | frozenset(cls.model_fields) | frozenset(EXTRA_FIELDS.get(cls, frozenset()))
+
+
+@functools.cache
+def _nested_fields(cls: type[BaseModel]) -> dict[str, tuple[str, type[BaseModel]] | None]:
+    """For each JSON name or Python name of ``cls``: the file model it holds, if any."""
+    fields = _fields(cls)
+    table: dict[str, tuple[str, type[BaseModel]] | None] = {}
+    for name, info in cls.model_fields.items():
+        nested = _nested_model(fields[info.alias or name])
+        table[name] = nested
+        table[info.alias or name] = nested
+    return table
 
 
 def check_unknown_fields(
@@ -255,7 +274,7 @@ def check_unknown_fields(
         return
     fields = _fields(cls)
     allowed = allowed_fields(cls)
-    snake_to_alias: dict[str, str] = {name: (info.alias or name) for name, info in cls.model_fields.items()}
+    nested_fields = _nested_fields(cls)
     for key, value in data.items():
         if key not in allowed:
             close = difflib.get_close_matches(key, sorted(fields), n=1, cutoff=0.6)
@@ -267,8 +286,7 @@ def check_unknown_fields(
             else:
                 report.warning(at(prefix, key), message, suggestion, subject=key)
             continue
-        annotation = fields.get(snake_to_alias.get(str(key), str(key)))
-        nested = _nested_model(annotation) if annotation is not None else None
+        nested = nested_fields.get(str(key))
         if nested is None:
             continue
         kind, sub = nested
