@@ -1,0 +1,1 @@
+"""The metalus_py benchmark harness: ``python -m bench.run`` (see bench/README.md)."""
