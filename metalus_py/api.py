@@ -13,6 +13,7 @@ from metalus_py.events import EventBus, Listener
 from metalus_py.exceptions import ApplicationError
 from metalus_py.flow.pipeline_flow import run_pipeline as _run_pipeline_flow
 from metalus_py.flow.tracker import StepTracker
+from metalus_py.gctuning import relaxed_gc
 from metalus_py.loader import parse_json, read_text, unwrap_application
 from metalus_py.model.application import Application
 from metalus_py.model.pipeline import Pipeline
@@ -104,7 +105,28 @@ def run_application(
     Raises:
         ApplicationValidationError: the application is invalid (nothing ran).
     """
-    params = dict(parameters or {})
+    with relaxed_gc():
+        return _run_application(
+            application, dict(parameters or {}), source=source, run_id=run_id, max_workers=max_workers,
+            listeners=listeners, root_executions=root_executions, strict=strict,
+            credential_provider=credential_provider, journal=journal, backend=backend,
+        )
+
+
+def _run_application(
+    application: str | Mapping[str, Any] | Application,
+    params: dict[str, Any],
+    *,
+    source: str | None,
+    run_id: str | None,
+    max_workers: int | None,
+    listeners: list[Listener] | None,
+    root_executions: list[str] | None,
+    strict: bool,
+    credential_provider: Any,
+    journal: StepJournal | None,
+    backend: ExecutionBackend | None,
+) -> RunResult:
     report, document, source_name = _checked(application, params, strict=strict, source=source)
     report.raise_for_errors()
     model = report.application or Application.model_validate(unwrap_application(document))

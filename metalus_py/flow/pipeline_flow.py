@@ -25,7 +25,7 @@ from metalus_py.exceptions import (
 )
 from metalus_py.flow.structure import FlowStructure
 from metalus_py.flow.tracker import StepTracker
-from metalus_py.logcontext import log_ids
+from metalus_py.logcontext import step_ids
 from metalus_py.mapping import map_parameter, map_value
 from metalus_py.model.pipeline import Pipeline, PipelineStep
 from metalus_py.records import StepRecord
@@ -129,7 +129,7 @@ def run_path(run: PipelineRun, start_id: str | None, ctx: PipelineContext) -> Pi
 def execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext) -> str | None:
     """Run one step (with retries and ``nextStepOnError``) and return the id of the next step."""
     path = ".".join((*ctx.scope, step.id or ""))
-    with log_ids(run=ctx.services.run_id, execution=ctx.execution_key, pipeline=run.pipeline_id, step=path):
+    with step_ids(ctx.services.run_id, ctx.execution_key, run.pipeline_id, path):
         return _execute_step(run, step, ctx, path)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from metalus_py.classes import build_object
@@ -31,7 +32,11 @@ def map_parameter(param: Parameter, ctx: PipelineContext) -> Any:
     When ``value`` maps to ``None`` the ``defaultValue`` is used, itself mapped like a value.
     """
     if param.has_value():
-        value = map_value(param.value, ctx, type_name=param.type_name, class_name=param.class_name, name=param.name)
+        raw = param.value
+        if type(raw) is str and param.type_name == "text" and not param.class_name:
+            value = resolve_text(raw, ctx)  # the common case: a text mapping string, nothing to cast
+        else:
+            value = map_value(raw, ctx, type_name=param.type_name, class_name=param.class_name, name=param.name)
         if value is None and param.has_default():
             value = map_value(
                 param.default_value, ctx, type_name=param.type_name, class_name=param.class_name, name=param.name
@@ -71,23 +76,36 @@ def map_value(
 
 def resolve_text(text: str, ctx: PipelineContext, *, links: bool = True) -> Any:
     """Resolve a mapping string: the first alternate (``a || b``) that gives a value wins."""
-    for piece in split_alternates(text):
-        if not piece:
-            continue
-        value = _resolve_piece(piece, ctx, links=links)
+    for kind, piece in _pieces(text):
+        if kind is _LITERAL:
+            return piece
+        value = render_templates(piece, ctx, links=links) if kind is _TEMPLATE else resolve_token(
+            piece, ctx, links=links
+        )
         if value is not None:
             return value
     return None
 
 
-def _resolve_piece(piece: str, ctx: PipelineContext, *, links: bool) -> Any:
-    if TEMPLATE.search(piece):
-        return render_templates(piece, ctx, links=links)
-    if piece[0] in PREFIXES:
-        return resolve_token(piece, ctx, links=links)
-    if piece[0] == "\\" and len(piece) > 1 and piece[1] in PREFIXES:
-        return piece[1:]
-    return piece
+_LITERAL, _TEMPLATE, _TOKEN = "literal", "template", "token"
+
+
+@lru_cache(maxsize=65536)
+def _pieces(text: str) -> tuple[tuple[str, str], ...]:
+    """A mapping string split once into its alternates, each classified (cached: strings repeat)."""
+    pieces: list[tuple[str, str]] = []
+    for piece in split_alternates(text):
+        if not piece:
+            continue
+        if TEMPLATE.search(piece):
+            pieces.append((_TEMPLATE, piece))
+        elif piece[0] in PREFIXES:
+            pieces.append((_TOKEN, piece))
+        elif piece[0] == "\\" and len(piece) > 1 and piece[1] in PREFIXES:
+            pieces.append((_LITERAL, piece[1:]))
+        else:
+            pieces.append((_LITERAL, piece))
+    return tuple(pieces)
 
 
 def render_templates(text: str, ctx: PipelineContext, *, links: bool = True) -> Any:
@@ -116,14 +134,13 @@ def render_templates(text: str, ctx: PipelineContext, *, links: bool = True) -> 
 
 def resolve_token(token: str, ctx: PipelineContext, *, links: bool = True) -> Any:
     """Resolve one prefixed token such as ``@step.field``, ``!global``, ``$pipeline.param``."""
-    prefix, body = token[0], token[1:]
-    if not body:
+    prefix, segments = _token_parts(token)
+    if not segments:
         return None
-    segments = body.split(".")
     pipeline_id = ctx.pipeline_id or ""
     if prefix in _QUALIFIABLE and len(segments) > 1 and _is_pipeline(segments[0], ctx):
         pipeline_id, segments = segments[0], segments[1:]
-    name, path = segments[0], segments[1:]
+    name, path = segments[0], list(segments[1:])
     base, indexes = split_indexes(name)
     if indexes and not _exists(prefix, name, pipeline_id, ctx):
         name = base
@@ -137,6 +154,12 @@ def resolve_token(token: str, ctx: PipelineContext, *, links: bool = True) -> An
     if prefix == "?" and isinstance(value, str):
         return resolve_text(value, ctx, links=links)
     return value
+
+
+@lru_cache(maxsize=65536)
+def _token_parts(token: str) -> tuple[str, tuple[str, ...]]:
+    body = token[1:]
+    return token[0], tuple(body.split(".")) if body else ()
 
 
 def _lookup(prefix: str, name: str, pipeline_id: str, ctx: PipelineContext, *, links: bool) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import Field
@@ -39,7 +40,7 @@ class Parameter(FileModel):
     description: str | None = None
     parameter_type: str | None = None
 
-    @property
+    @cached_property
     def type_name(self) -> str:
         """The parameter type lower-cased (``text`` when absent)."""
         return (self.type or "text").lower()
@@ -84,7 +85,7 @@ class PipelineStep(FileModel):
     #: ``False`` keeps this step's output out of the artifact store.
     persist: bool | None = None
 
-    @property
+    @cached_property
     def type_name(self) -> str:
         """The step type lower-cased (``pipeline`` when absent)."""
         return (self.type or "pipeline").lower()

@@ -46,8 +46,7 @@ _SPECS_LOCK = threading.Lock()
 
 def function_spec(function: Callable[..., Any]) -> FunctionSpec:
     """The cached signature facts of a step function."""
-    with _SPECS_LOCK:
-        spec = _SPECS.get(function)
+    spec = _SPECS.get(function)  # atomic read; the lock only guards writes
     if spec is not None:
         return spec
     signature = inspect.signature(function)

@@ -41,8 +41,7 @@ class StepResolver:
             StepResolutionError: nothing matches; the message lists what was searched and close names.
         """
         key = (target, pkg)
-        with self._lock:
-            cached = self._cache.get(key)
+        cached = self._cache.get(key)  # a dict read is atomic: no lock on the hot path
         if cached is not None:
             return cached
         function = self._find(target, pkg)
