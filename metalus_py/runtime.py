@@ -50,7 +50,11 @@ class StepJournal(Protocol):
 
     def begin(self, key: StepKey, *, persist: bool) -> StepResponse | None: ...
 
-    def completed(self, key: StepKey, record: StepRecord, response: StepResponse, *, persist: bool) -> None: ...
+    def completed(
+        self, key: StepKey, record: StepRecord, response: StepResponse, *, persist: bool
+    ) -> StepResponse | None:
+        """Record a finished step; may return a replacement response (e.g. lazy frames materialized)."""
+        ...
 
     def failed(self, key: StepKey, record: StepRecord) -> None: ...
 
@@ -61,7 +65,9 @@ class NullJournal:
     def begin(self, key: StepKey, *, persist: bool) -> StepResponse | None:
         return None
 
-    def completed(self, key: StepKey, record: StepRecord, response: StepResponse, *, persist: bool) -> None:
+    def completed(
+        self, key: StepKey, record: StepRecord, response: StepResponse, *, persist: bool
+    ) -> StepResponse | None:
         return None
 
     def failed(self, key: StepKey, record: StepRecord) -> None:

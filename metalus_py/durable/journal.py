@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
+from typing import Any
 
 from metalus_py.exceptions import PipelineException
 from metalus_py.records import StepRecord
@@ -75,11 +77,18 @@ class StoreJournal:
             self._claimed.discard(key)
             return True
 
-    def completed(self, key: StepKey, record: StepRecord, response: StepResponse, *, persist: bool) -> None:
+    def completed(
+        self, key: StepKey, record: StepRecord, response: StepResponse, *, persist: bool
+    ) -> StepResponse | None:
+        """Record the step. When outputs are persisted, lazy frames are collected once and the
+        collected form is returned for the flow to pass on, so no later step recomputes them."""
         if not self._release(key):
-            return
+            return None
         output_ref = None
+        replacement = None
         if persist and self.artifacts is not None:
+            replacement = _materialized(response)
+            response = replacement or response
             output_ref = self.artifacts.persist_step_output(
                 execution_key=key.execution_key, pipeline_id=key.pipeline_id, step_path=key.path,
                 primary=response.primary_return, named=response.named_returns,
@@ -92,6 +101,7 @@ class StoreJournal:
             )
         except ClaimLostError as exc:
             raise StepHeldError(f"step {key}: {exc}") from exc
+        return replacement
 
     def failed(self, key: StepKey, record: StepRecord) -> None:
         if not self._release(key):
@@ -107,3 +117,23 @@ class StoreJournal:
             )
         except ClaimLostError:
             _LOG.warning("step %s: claim lost before its failure could be recorded", key)
+
+
+def _materialized(response: StepResponse) -> StepResponse | None:
+    """The response with every polars LazyFrame collected (as ``collected.lazy()``), or ``None``."""
+    pl = sys.modules.get("polars")
+    if pl is None:
+        return None
+
+    def collect(value: Any) -> Any:
+        return value.collect().lazy() if isinstance(value, pl.LazyFrame) else value
+
+    named = response.named_returns or {}
+    if not isinstance(response.primary_return, pl.LazyFrame) and not any(
+        isinstance(v, pl.LazyFrame) for v in named.values()
+    ):
+        return None
+    return StepResponse(
+        collect(response.primary_return),
+        {k: collect(v) for k, v in named.items()} if response.named_returns is not None else None,
+    )

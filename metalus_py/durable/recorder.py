@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from metalus_py.events import RunEvent
 from metalus_py.state import StateStore
@@ -21,14 +22,33 @@ def _key(event: RunEvent) -> str:
 
 
 class StoreRecorder:
-    """Appends events to the store and keeps execution and pipeline rows up to date."""
+    """Appends events to the store and keeps execution and pipeline rows up to date.
 
-    def __init__(self, store: StateStore, run_id: str) -> None:
+    Step events are written in batches (one transaction per ``batch_size`` events, and whenever
+    an execution, pipeline or application event arrives); :meth:`flush` writes what is left.
+    Step states themselves are never batched: the journal records each step as it ends.
+    """
+
+    def __init__(self, store: StateStore, run_id: str, *, batch_size: int = 256) -> None:
         self.store = store
         self.run_id = run_id
+        self.batch_size = batch_size
+        self._pending: list[dict[str, object]] = []
+        self._lock = threading.Lock()
+
+    def flush(self) -> None:
+        """Write the buffered events (in the order they happened)."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+            if pending:
+                self.store.append_events(run_id=self.run_id, events=pending)
 
     def on_event(self, event: RunEvent) -> None:
-        self.store.append_event(run_id=self.run_id, event=event.to_dict())
+        with self._lock:
+            self._pending.append(event.to_dict())
+            full = len(self._pending) >= self.batch_size
+        if full or not event.kind.startswith("step_"):
+            self.flush()
         if event.kind.startswith("execution_") and event.execution_id is not None:
             status = _EXECUTION_STATUS.get(event.kind) or event.status or "ERROR"
             self.store.record_execution(

@@ -177,7 +177,8 @@ def _execute(
         prepared = prepare_application(application, source, parameters)
         artifacts = ArtifactStore(record.artifact_root) if record.persist_policy == "all" and record.artifact_root else None
         journal = StoreJournal(store, artifacts, run_id=run_id, owner=owner)
-        listeners: list[Listener] = [*options.listeners, StoreRecorder(store, run_id)]
+        recorder = StoreRecorder(store, run_id)
+        listeners: list[Listener] = [*options.listeners, recorder]
         services = build_services(prepared, run_id=run_id, max_workers=options.max_workers, listeners=listeners,
                                   journal=journal)
         services.persist_default = artifacts is not None
@@ -188,6 +189,7 @@ def _execute(
                                   root_executions=options.root_executions or _roots(parameters))
         finally:
             watcher.stop()
+            recorder.flush()
         result.extra.update(restoredSteps=journal.restored, executedSteps=journal.executed)
         store.set_run_status(run_id=run_id, status=result.status)
         return result

@@ -310,7 +310,9 @@ def _finish(
     ctx.set_step_result(run.pipeline_id, step_id, response)
     next_id = skip_to[0] if skip_to is not None else next_step_id(step, response)
     _update_position(ctx, run.pipeline_id, step_id, next_id)
-    run.tracker.completed(ctx, key, record, response, persist=persist, restored=restored)
+    replacement = run.tracker.completed(ctx, key, record, response, persist=persist, restored=restored)
+    if replacement is not None:  # e.g. persisted lazy frames, collected once: later steps reuse them
+        ctx.set_step_result(run.pipeline_id, step_id, replacement)
     return next_id
 
 

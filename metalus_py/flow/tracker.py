@@ -69,16 +69,19 @@ class StepTracker:
     def completed(
         self, ctx: PipelineContext, key: StepKey, step: StepRecord, response: StepResponse, *, persist: bool,
         restored: bool = False,
-    ) -> None:
+    ) -> StepResponse | None:
+        """Mark the step COMPLETE; returns the journal's replacement response, if it gave one."""
         step.ended_at = now()
         step.status = "COMPLETE"
         step.restored = restored
         step.primary_return = summarize_value(response.primary_return)
         step.named_returns = summarize_value(response.named_returns) if response.named_returns else None
         step.metrics.update(frame_metrics(response.primary_return))
+        replacement = None
         if step.journaled and not restored:
-            ctx.services.journal.completed(key, step, response, persist=persist)
+            replacement = ctx.services.journal.completed(key, step, response, persist=persist)
         self._event(ctx, "step_finished", step, duration=step.ended_at - step.started_at, status="COMPLETE")
+        return replacement
 
     def failed(self, ctx: PipelineContext, key: StepKey, step: StepRecord, error: BaseException, *, killed: bool) -> None:
         step.ended_at = now()

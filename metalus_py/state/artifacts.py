@@ -95,6 +95,22 @@ def inline_ref(value: Any) -> dict[str, Any]:
     return {"format": "inline", "$type": "json", "value": value, "summary": summarize_value(value)}
 
 
+#: JSON values up to this many characters are stored inline in the output reference.
+INLINE_LIMIT = 2048
+
+
+def _small_json(value: Any) -> bool:
+    if value is None:
+        return True
+    if type(value) in (bool, int, float):
+        return is_json_value(value)
+    if type(value) is str:
+        return len(value) <= INLINE_LIMIT
+    if type(value) in (list, dict) and is_json_value(value):
+        return len(json.dumps(value)) <= INLINE_LIMIT
+    return False
+
+
 class _RedactingPickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, Secret):
@@ -294,20 +310,25 @@ class ArtifactStore:
     ) -> dict[str, Any]:
         """Write a step's primary return and each named return.
 
-        Files: ``<step folder>/primary.<ext>`` and ``<step folder>/named/<name>.<ext>``.
+        Files: ``<step folder>/primary.<ext>`` and ``<step folder>/named/<name>.<ext>``; ``None``
+        and small JSON values (up to :data:`INLINE_LIMIT` characters) stay inline in the
+        reference instead, so a step returning a number or a short string writes no file.
 
         Returns:
             ``{"primary": ref, "named": {name: ref}}`` for ``StateStore.complete_step``.
         """
         folder = self.step_folder(execution_key=execution_key, pipeline_id=pipeline_id, step_path=step_path)
         refs = {
-            "primary": self.write(primary, url=f"{folder}/primary"),
+            "primary": self._persist(primary, url=f"{folder}/primary"),
             "named": {
-                str(name): self.write(value, url=f"{folder}/named/{safe_name(str(name))}")
+                str(name): self._persist(value, url=f"{folder}/named/{safe_name(str(name))}")
                 for name, value in (named or {}).items()
             },
         }
         return refs
+
+    def _persist(self, value: Any, *, url: str) -> dict[str, Any]:
+        return inline_ref(value) if _small_json(value) else self.write(value, url=url)
 
     def write(self, value: Any, *, url: str) -> dict[str, Any]:
         """Write one value at ``url`` (no suffix); see :func:`write_artifact`."""

@@ -224,3 +224,19 @@ def test_pickle_of_redacting_pickler_is_plain_pickle(root: str) -> None:
     ref = ArtifactStore(root).write(Point(3, 4), url=f"{root}/pt")
     fs, path = fsspec.core.url_to_fs(ref["url"])
     assert pickle.loads(fs.cat_file(path)) == Point(3, 4)
+
+
+def test_step_outputs_keep_small_json_inline_and_write_frames(root: str) -> None:
+    store = ArtifactStore(root)
+    big = "x" * 5000
+    refs = store.persist_step_output(
+        execution_key="E", pipeline_id="P", step_path="S", primary=41,
+        named={"small": {"a": [1, 2]}, "big": big, "frame": _frame()},
+    )
+    assert refs["primary"] == {"format": "inline", "$type": "json", "value": 41, "summary": 41}
+    assert refs["named"]["small"]["format"] == "inline"
+    assert refs["named"]["big"]["format"] == "json" and refs["named"]["big"]["url"].endswith(".json")
+    assert refs["named"]["frame"]["format"] == "arrow"
+    primary, named = store.load_step_output(refs)
+    assert primary == 41 and named["small"] == {"a": [1, 2]} and named["big"] == big
+    assert named["frame"].equals(_frame())
