@@ -135,7 +135,7 @@ def _progress_listeners(line: CommandLine) -> tuple[list[Any], Any]:
 
 
 def _run_options(line: CommandLine, listeners: list[Any]) -> Any:
-    from metalus_py.durable.session import RunOptions
+    from metalus_py.durable.options import RunOptions
 
     max_workers = line.option("--max-workers")
     if max_workers is not None and (not max_workers.isdigit() or int(max_workers) < 1):
@@ -153,9 +153,11 @@ def _run_options(line: CommandLine, listeners: list[Any]) -> Any:
 
 
 def _open_store(line: CommandLine) -> Any:
+    url = line.option("--state")
+    if (url or os.environ.get("METALUS_STATE", "")).strip().lower() == "none":
+        return None  # no store: nothing of the state layer is imported
     from metalus_py.state import open_store
 
-    url = line.option("--state")
     try:
         return open_store(url)
     except Exception as exc:
@@ -212,7 +214,6 @@ def cmd_run(line: CommandLine) -> int:
     import uuid
 
     from metalus_py.api import run_application
-    from metalus_py.durable.session import start_run
 
     location = _application_argument(line, "run")
     store = _open_store(line)
@@ -225,6 +226,8 @@ def cmd_run(line: CommandLine) -> int:
                 location, line.parameters, source=location, run_id=run_id,
                 max_workers=options.max_workers, listeners=listeners, strict=options.strict,
             )
+        from metalus_py.durable.session import start_run
+
         return start_run(store, location, line.parameters, run_id=run_id, options=options)
 
     try:

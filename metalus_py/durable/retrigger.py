@@ -12,8 +12,6 @@ import re
 from collections import deque
 from dataclasses import dataclass
 
-import networkx as nx
-
 from metalus_py.exceptions import ApplicationError
 from metalus_py.flow.structure import successors
 from metalus_py.model.pipeline import Pipeline
@@ -76,7 +74,9 @@ def kept_steps(
     if point.execution_id not in prepared.executions:
         raise ApplicationError(f"--from: no execution {point.execution_id!r} in the application")
     graph = ExecutionGraph(prepared.application)
-    dropped_executions = {point.execution_id} | nx.descendants(graph.graph, point.execution_id)
+    import networkx
+
+    dropped_executions = {point.execution_id} | networkx.descendants(graph.graph, point.execution_id)
     invalid_steps: set[str] = set()
     later_pipelines: set[str] = set()
     if point.step_id is not None:

@@ -14,12 +14,12 @@ import socket
 import threading
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from metalus_py.api import build_services, load_document, run_prepared, validate_application
 from metalus_py.durable.inspect import RecordedRun
 from metalus_py.durable.journal import StoreJournal
+from metalus_py.durable.options import RunOptions
 from metalus_py.durable.recorder import StoreRecorder
 from metalus_py.durable.retrigger import RetriggerPoint, kept_steps
 from metalus_py.events import Listener
@@ -39,19 +39,6 @@ FINISHED = ("COMPLETE", "FAILED", "PAUSED", "KILLED")
 def new_owner() -> str:
     """An owner id naming this host and process: ``host:pid:random``."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-@dataclass
-class RunOptions:
-    """How a recorded run executes."""
-
-    persist: str | None = None
-    artifacts: str | None = None
-    max_workers: int | None = None
-    listeners: list[Listener] = field(default_factory=list)
-    lease_ttl: float = 30.0
-    strict: bool = False
-    root_executions: list[str] | None = None
 
 
 def _persist_policy(options: RunOptions, application: Application) -> str:

@@ -7,8 +7,11 @@ not J or below J run once per fork value. Scopes nest.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 from metalus_py.model.application import Application
 
@@ -27,21 +30,30 @@ class ExecutionGraph:
 
     def __init__(self, application: Application) -> None:
         self.application = application
-        self.graph: nx.DiGraph = nx.DiGraph()
         self.kinds: dict[str, str] = {}
         self.parents: dict[str, list[str]] = {}
         for execution in application.executions:
             eid = execution.id or ""
-            self.graph.add_node(eid)
             self.kinds[eid] = execution.kind
             self.parents[eid] = execution.parent_ids
-        for eid, parents in self.parents.items():
-            for parent in parents:
-                if parent in self.kinds:
-                    self.graph.add_edge(parent, eid)
         self.joins: dict[str, str] = {}
         self.members: dict[str, set[str]] = {}
         self.chains: dict[str, tuple[str, ...]] = {}
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """The networkx DAG (built, and networkx imported, on first use)."""
+        import networkx
+
+        graph = networkx.DiGraph()
+        graph.add_nodes_from(self.kinds)
+        for eid, parents in self.parents.items():
+            graph.add_edges_from((parent, eid) for parent in parents if parent in self.kinds)
+        return graph
+
+    @property
+    def has_edges(self) -> bool:
+        return any(self.parents.values())
 
     # -- validation ------------------------------------------------------------------------
     def problems(self) -> list[PlanProblem]:
@@ -72,7 +84,7 @@ class ExecutionGraph:
                     f"executions[{index}].executionType",
                     f"execution {eid!r} has executionType {execution.execution_type!r}; "
                     "expected 'pipeline', 'fork' or 'join'"))
-        for cycle in nx.simple_cycles(self.graph):
+        for cycle in _nx().simple_cycles(self.graph) if self.has_edges else []:
             members = " -> ".join([*cycle, cycle[0]])
             index = self._index(cycle[0])
             found.append(PlanProblem(f"executions[{index}].parents", f"executions form a cycle: {members}"))
@@ -127,8 +139,8 @@ class ExecutionGraph:
         for fork in [e for e, k in self.kinds.items() if k == "fork"]:
             join = next(iter(self._joins_of(fork)))
             self.joins[fork] = join
-            below_join = nx.descendants(self.graph, join) | {join}
-            self.members[fork] = ({fork} | nx.descendants(self.graph, fork)) - below_join
+            below_join = _nx().descendants(self.graph, join) | {join}
+            self.members[fork] = ({fork} | _nx().descendants(self.graph, fork)) - below_join
         for eid in self.kinds:
             enclosing = [f for f, m in self.members.items() if eid in m]
             enclosing.sort(key=lambda f: -len(self.members[f]))
@@ -171,3 +183,9 @@ def _closest(name: str, options: list[str]) -> str:
 
     match = difflib.get_close_matches(name, options, n=1)
     return f"; did you mean {match[0]!r}?" if match else ""
+
+
+def _nx() -> Any:
+    import networkx
+
+    return networkx

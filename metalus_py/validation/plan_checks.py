@@ -8,8 +8,7 @@ plan is otherwise sound.
 from __future__ import annotations
 
 import difflib
-
-import networkx as nx
+from typing import Any
 
 from metalus_py.model.application import Application
 from metalus_py.plan.graph import ExecutionGraph
@@ -38,7 +37,7 @@ def check_plan(application: Application, report: ValidationReport) -> None:
             ids.setdefault(execution.id, index)
         else:
             report.error(f"executions[{index}].id", "execution has no id (expected a unique, non-empty string)")
-    graph: nx.DiGraph = nx.DiGraph()
+    graph: Any = _Graph() if not any(e.parent_ids for e in executions) else _digraph()
     graph.add_nodes_from(ids)
     for index, execution in enumerate(executions):
         eid = execution.id or ""
@@ -57,10 +56,12 @@ def check_plan(application: Application, report: ValidationReport) -> None:
                          f"execution {eid!r} has executionType {execution.execution_type!r}; "
                          "expected 'pipeline', 'fork' or 'join'",
                          did_you_mean(execution.kind, EXECUTION_TYPES, 0.4), subject=eid)
-    for component in nx.strongly_connected_components(graph):
+    # networkx is only needed (and imported) when executions depend on each other.
+    cycles = _networkx().strongly_connected_components(graph) if graph.number_of_edges() else []
+    for component in cycles:
         if len(component) < 2:
             continue
-        cycle = [edge[0] for edge in nx.find_cycle(graph.subgraph(component))]
+        cycle = [edge[0] for edge in _networkx().find_cycle(graph.subgraph(component))]
         first = min(cycle, key=lambda e: ids[e])
         start = cycle.index(first)
         ordered = cycle[start:] + cycle[:start]
@@ -90,7 +91,35 @@ def check_plan(application: Application, report: ValidationReport) -> None:
             report.error(problem.path, problem.message)
 
 
-def _joins_of(graph: nx.DiGraph, kinds: dict[str, str], fork: str, visiting: set[str]) -> set[str]:
+class _Graph:
+    """The edgeless graph of an application whose executions have no parents (no networkx import)."""
+
+    def add_nodes_from(self, nodes: object) -> None:
+        return None
+
+    def add_edge(self, parent: str, child: str) -> None:
+        raise AssertionError("an edgeless plan has no edges")
+
+    def number_of_edges(self) -> int:
+        return 0
+
+    def successors(self, node: str) -> list[str]:
+        return []
+
+
+def _networkx() -> Any:
+    import networkx
+
+    return networkx
+
+
+def _digraph() -> Any:
+    import networkx
+
+    return networkx.DiGraph()
+
+
+def _joins_of(graph: Any, kinds: dict[str, str], fork: str, visiting: set[str]) -> set[str]:
     """The joins closing ``fork``: a nested fork's own join is skipped over."""
     if fork in visiting:
         return set()
