@@ -99,18 +99,32 @@ def run_application(
     credential_provider: Any = None,
     journal: StepJournal | None = None,
     backend: ExecutionBackend | None = None,
+    events: str | None = None,
 ) -> RunResult:
     """Validate and run an application; return its result (``result.to_dict()`` is the document).
+
+    Args:
+        events: an fsspec URL or path where the run's events are written as JSON lines.
 
     Raises:
         ApplicationValidationError: the application is invalid (nothing ran).
     """
-    with relaxed_gc():
-        return _run_application(
-            application, dict(parameters or {}), source=source, run_id=run_id, max_workers=max_workers,
-            listeners=listeners, root_executions=root_executions, strict=strict,
-            credential_provider=credential_provider, journal=journal, backend=backend,
-        )
+    from metalus_py.event_log import JsonLinesEventLog
+
+    event_log = JsonLinesEventLog(events) if events else None
+    all_listeners = [*(listeners or []), *([event_log] if event_log else [])]
+    try:
+        with relaxed_gc():
+            result = _run_application(
+                application, dict(parameters or {}), source=source, run_id=run_id, max_workers=max_workers,
+                listeners=all_listeners, root_executions=root_executions, strict=strict,
+                credential_provider=credential_provider, journal=journal, backend=backend,
+            )
+    finally:
+        if event_log is not None:
+            event_log.close()
+    result.events_path = events
+    return result
 
 
 def _run_application(

@@ -61,6 +61,7 @@ class RunResult:
             "startedAt": iso(self.started_at),
             "endedAt": iso(self.ended_at),
             "durationSeconds": round(self.ended_at - self.started_at, 6),
+            **({"events": self.events_path} if self.events_path else {}),
             "executions": {key: execution_document(o) for key, o in self.executions.items()},
         }
 

@@ -247,3 +247,11 @@ def test_cli_live_view_on_a_terminal(tmp_path: Path) -> None:
     assert "metalus run" in screen  # the live table's title
     assert "COMPLETE" in screen
     assert "[metalus] pipeline_started" not in screen  # no plain lines on a terminal
+
+
+def test_python_api_writes_events_when_asked(tmp_path: Path) -> None:
+    target = tmp_path / "run-events.jsonl"
+    result = run_application(chain_app(), events=str(target))
+    events = read_events(str(target))
+    assert events[0]["event"] == "application_started" and events[-1]["event"] == "application_finished"
+    assert result.to_dict()["events"] == str(target)
