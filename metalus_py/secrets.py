@@ -107,6 +107,9 @@ class Secret(str):
         return self.__reduce__()
 
 
+_PLAIN = frozenset({int, float, bool, type(None)})
+
+
 def redact_secrets(obj: Any) -> Any:
     """Replace every :class:`Secret` inside ``obj`` (dicts, lists, tuples, sets) by :data:`REDACTED`.
 
@@ -119,9 +122,14 @@ def redact_secrets(obj: Any) -> Any:
         ``obj`` with each ``Secret`` replaced by the string :data:`REDACTED`, and each secret
         value known in this process (:func:`known_secrets`) replaced inside strings.
     """
+    kind = type(obj)
+    if kind in _PLAIN:  # the common case, decided without isinstance checks
+        return obj
+    if kind is dict:
+        return {redact_secrets(k): redact_secrets(v) for k, v in obj.items()}
     if isinstance(obj, Secret):
         return REDACTED
-    if type(obj) is str:
+    if kind is str:
         known = _known
         for value in known:
             if value in obj:
