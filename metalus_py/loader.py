@@ -37,6 +37,8 @@ def read_text(location: str) -> str:
             return str(handle.read())
     except FileNotFoundError as exc:
         raise ApplicationError(f"{location}: file not found") from exc
+    except ImportError as exc:  # e.g. s3:// without s3fs installed
+        raise ApplicationError(f"{location}: cannot be read: {exc}") from exc
     except (OSError, ValueError) as exc:
         raise ApplicationError(f"{location}: cannot be read ({exc})") from exc
 
@@ -47,6 +49,10 @@ def parse_json(text: str, source: str) -> Any:
         raise JsonSyntaxError(f"{source}: the file is empty (expected a JSON object)", source=source, line=1, column=1)
     try:
         return json.loads(text)
+    except RecursionError as exc:
+        raise JsonSyntaxError(
+            f"{source}: the JSON is nested too deeply to read", source=source, line=1, column=1
+        ) from exc
     except json.JSONDecodeError as exc:
         raise JsonSyntaxError(
             f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,12 @@ class RunResult:
         return getattr(value, "primary_return", value)
 
     def to_dict(self) -> dict[str, Any]:
+        """The result document (credentials never appear: known secret values are redacted)."""
+        from metalus_py.secrets import redact_secrets
+
+        return redact_secrets(self._document())
+
+    def _document(self) -> dict[str, Any]:
         return {
             "runId": self.run_id,
             "applicationId": self.application_id,
@@ -106,12 +113,66 @@ def pipeline_document(record: PipelineRecord) -> dict[str, Any]:
     for owner, steps in nested.items():
         entry = top.setdefault(owner, {"status": "COMPLETE"})
         entry["steps"] = {path: step_document(s) for path, s in steps}
+    # A step of a fork body also appears once at the top, its values merged into lists in value
+    # order (``None`` where a value did not run it), as the pipeline itself sees the step.
+    for step_id, values in _fork_body_steps(nested).items():
+        top.setdefault(step_id, merged_step_document(values))
     return {
         "status": record.status,
         "startedAt": iso(record.started_at),
         "endedAt": iso(record.ended_at),
         "error": record.error.to_dict() if record.error else None,
         "steps": top,
+    }
+
+
+_FORK_SEGMENT = re.compile(r"^[^.\[\]]+\[(\d+)\]$")
+
+
+def _fork_body_steps(nested: dict[str, list[tuple[str, StepRecord]]]) -> dict[str, dict[tuple[int, ...], StepRecord]]:
+    """Records of fork-body steps by step id, keyed by their fork-value indexes."""
+    found: dict[str, dict[tuple[int, ...], StepRecord]] = {}
+    for steps in nested.values():
+        for path, step in steps:
+            *scopes, step_id = path.split(".")
+            matches = [_FORK_SEGMENT.match(s) for s in scopes]
+            if scopes and all(matches):
+                found.setdefault(step_id, {})[tuple(int(m.group(1)) for m in matches if m)] = step
+    return found
+
+
+def _nest(values: dict[tuple[int, ...], Any], depth: int, prefix: tuple[int, ...] = ()) -> list[Any]:
+    keys = [k for k in values if k[: len(prefix)] == prefix]
+    if not keys:
+        return []
+    size = max(k[len(prefix)] for k in keys) + 1
+    if len(prefix) + 1 == depth:
+        return [values.get((*prefix, i)) for i in range(size)]
+    return [_nest(values, depth, (*prefix, i)) for i in range(size)]
+
+
+def merged_step_document(values: dict[tuple[int, ...], StepRecord]) -> dict[str, Any]:
+    """One fork-body step over all values: returns as (nested) lists in value order."""
+    depth = max(len(k) for k in values)
+    records = list(values.values())
+    statuses = {r.status for r in records}
+    status = next((s for s in ("ERROR", "KILLED", "RUNNING") if s in statuses), "COMPLETE")
+    primary = _nest({k: r.primary_return for k, r in values.items()}, depth)
+    names = sorted({n for r in records for n in (r.named_returns or {})})
+    named = {n: _nest({k: (r.named_returns or {}).get(n) for k, r in values.items()}, depth) for n in names}
+    started = min(r.started_at for r in records)
+    ended = max((r.ended_at for r in records if r.ended_at is not None), default=None)
+    return {
+        "status": status,
+        "attempts": sum(r.attempts for r in records),
+        "primaryReturn": primary,
+        "namedReturns": named or None,
+        "startedAt": iso(started),
+        "endedAt": iso(ended),
+        "durationSeconds": round(ended - started, 6) if ended is not None else None,
+        "metrics": {},
+        "error": None,
+        "forkValues": len(records),
     }
 
 

@@ -18,6 +18,7 @@ Libraries are recognised without importing them: a polars value implies polars i
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Any
 
@@ -73,6 +74,8 @@ def summarize_value(value: Any, *, repr_limit: int = _REPR_LIMIT) -> Any:
     kind = type(value)
     if kind is str:
         return redact_secrets(value)  # a secret value inside a plain string (by value)
+    if kind is float and not math.isfinite(value):  # NaN/Infinity are not JSON
+        return {"$type": "float", "repr": repr(value)}
     if kind in _SCALARS:
         return value
     if kind is list or kind is tuple:

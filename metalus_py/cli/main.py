@@ -152,14 +152,14 @@ def _run_options(line: CommandLine, listeners: list[Any]) -> Any:
     )
 
 
-def _open_store(line: CommandLine) -> Any:
+def _open_store(line: CommandLine, *, must_exist: bool = False) -> Any:
     url = line.option("--state")
     if (url or os.environ.get("METALUS_STATE", "")).strip().lower() == "none":
         return None  # no store: nothing of the state layer is imported
     from metalus_py.state import open_store
 
     try:
-        return open_store(url)
+        return open_store(url, must_exist=must_exist)
     except Exception as exc:
         raise ApplicationError(f"cannot open the state store {url or os.environ.get('METALUS_STATE') or '(default)'}: "
                                f"{exc}") from exc
@@ -184,7 +184,7 @@ def _event_log(line: CommandLine, run_id: str) -> Any:
         return None
     try:
         return JsonLinesEventLog(location)
-    except OSError as exc:
+    except (OSError, ImportError) as exc:
         raise ApplicationError(f"cannot write the event log {location}: {exc}") from exc
 
 
@@ -216,6 +216,14 @@ def cmd_run(line: CommandLine) -> int:
     from metalus_py.api import run_application
 
     location = _application_argument(line, "run")
+    _check_output_location(line.option("--output-json"))
+    # Invalid input: report every problem and exit 2 before any state or event log is written.
+    from metalus_py.api import validate_application
+
+    report = validate_application(location, line.parameters, strict=line.flag("--strict"), source=location)
+    if not report.ok:
+        print(redact_known(report.format()), file=sys.stderr)
+        return INVALID
     store = _open_store(line)
     run_id = line.option("--run-id") or uuid.uuid4().hex[:12]
 
@@ -237,6 +245,18 @@ def cmd_run(line: CommandLine) -> int:
             store.close()
 
 
+def _check_output_location(location: str | None) -> None:
+    """Fail early (exit 2, nothing run) when the result document could not be written."""
+    if not location:
+        return
+    import fsspec
+
+    try:
+        fsspec.core.url_to_fs(location)
+    except (ImportError, ValueError) as exc:
+        raise ApplicationError(f"--output-json {location}: cannot be written: {exc}") from exc
+
+
 def _run_argument(line: CommandLine, command: str) -> str:
     if len(line.positionals) != 1:
         raise ApplicationError(f"expected one run id (metalus {command} RUN), got {line.positionals}")
@@ -244,7 +264,7 @@ def _run_argument(line: CommandLine, command: str) -> str:
 
 
 def _require_store(line: CommandLine, command: str) -> Any:
-    store = _open_store(line)
+    store = _open_store(line, must_exist=True)
     if store is None:
         raise ApplicationError(f"metalus {command} needs a state store (not --state none)")
     return store
@@ -293,6 +313,8 @@ def cmd_kill(line: CommandLine) -> int:
         raise ApplicationError(f"--grace expects seconds, got {grace!r}") from exc
     store = _require_store(line, "kill")
     try:
+        if store.get_run(run_id=run_id) is None:
+            raise ApplicationError(f"no run {run_id!r} in the state store {store.url}")
         print(kill_run(store, run_id, step=line.option("--step"), grace=grace_seconds))
         return 0
     finally:

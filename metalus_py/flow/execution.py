@@ -9,9 +9,14 @@ from typing import Any
 from metalus_py.context import PipelineContext, PipelineParameters
 from metalus_py.events import RunEvent
 from metalus_py.exceptions import (
+    ForkedPipelineStepException,
+    MappingError,
     PauseException,
     PipelineException,
     SkipExecutionException,
+    SplitStepException,
+    StepDefinitionError,
+    StepError,
     StepKilledException,
 )
 from metalus_py.flow.pipeline_flow import run_pipeline
@@ -21,6 +26,10 @@ from metalus_py.records import ErrorInfo, PipelineRecord, now
 from metalus_py.runtime import RunServices
 
 _LOG = logging.getLogger("metalus_py.execution")
+
+#: Exceptions that mean an evaluation *failed* (ERROR) rather than decided STOP: a step's own
+#: error wrapped by the engine, a mapping or definition problem, a failed fork or split.
+_EVALUATION_FAILURES = (StepError, MappingError, StepDefinitionError, ForkedPipelineStepException, SplitStepException)
 
 #: The scope of evaluation-pipeline steps, keeping their paths apart from the main pipelines'.
 EVALUATION_SCOPE = "evaluation"
@@ -150,6 +159,9 @@ def _evaluate(
         _mark_skipped(spec.pipelines, outcome)
     except StepKilledException as killed:
         outcome.status, outcome.reason, outcome.error = "KILLED", killed.message, error_info(killed)
+    except _EVALUATION_FAILURES as failed:  # a step broke: not a decision
+        outcome.status, outcome.error = "ERROR", error_info(failed)
+        outcome.reason = f"evaluation failed: {outcome.error.message}"
     except PipelineException as stop:
         outcome.status, outcome.reason = "STOPPED", f"evaluation decided STOP: {stop}"
         outcome.error = error_info(stop)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from metalus_py.model.base import FileModel
 from metalus_py.model.pipeline import Pipeline
@@ -45,7 +45,7 @@ class Execution(FileModel):
     initial_pipeline_id: str | None = None
     parents: list[str] | None = None
     globals: dict[str, Any] | None = None
-    merge_globals: bool = False
+    merge_globals: StrictBool = False
     execution_type: str | None = None
     fork_by_values: str | None = None
     evaluation_pipelines: list[Pipeline] | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt
 
 from metalus_py.model.base import FileModel
 
@@ -34,7 +34,7 @@ class Parameter(FileModel):
     type: str | None = None
     value: Any = None
     default_value: Any = None
-    required: bool = False
+    required: StrictBool = False
     class_name: str | None = None
     language: str | None = None
     description: str | None = None
@@ -73,7 +73,7 @@ class PipelineStep(FileModel):
     type: str | None = None
     next_step_id: str | None = None
     next_step_on_error: str | None = None
-    retry_limit: int = -1
+    retry_limit: StrictInt = -1
     retry_policy: RetryPolicy | None = None
     execute_if_empty: str | None = None
     params: list[Parameter] = Field(default_factory=list)
@@ -83,7 +83,7 @@ class PipelineStep(FileModel):
     #: Step groups may name their pipeline directly (Metalus 2.0 style).
     pipeline_id: str | None = None
     #: ``False`` keeps this step's output out of the artifact store.
-    persist: bool | None = None
+    persist: StrictBool | None = None
 
     @cached_property
     def type_name(self) -> str:

@@ -130,6 +130,8 @@ class PlanRunner:
         execution_id = outcome.execution_id
         index = tuple(outcome.fork_index or ())
         chain = self.graph.chains.get(execution_id, ())
+        if outcome.status in ("ERROR", "PAUSED") and chain:
+            self._mark_forks(outcome, chain, index)
         for child in self._children.get(execution_id, []):
             child_chain = self.graph.chains.get(child, ())
             if self.graph.kinds[child] == "join" and len(child_chain) < len(chain):
@@ -138,6 +140,22 @@ class PlanRunner:
                 self._consider(child, index[: len(child_chain)] if self.graph.kinds[child] != "fork" else index)
             else:
                 self._consider_all(child, index)
+
+    def _mark_forks(self, outcome: ExecutionOutcome, chain: tuple[str, ...], index: Index) -> None:
+        """A value that failed (or paused) between a fork and its join makes that fork value ERROR
+        (or PAUSED) too, naming the execution that failed (DESIGN: each failing value reported)."""
+        for depth, fork in enumerate(chain):
+            fork_value = self.state.outcomes.get(instance_key(fork, index[: depth + 1]))
+            if fork_value is None or fork_value is outcome or fork_value.status != "COMPLETE":
+                continue
+            fork_value.status = outcome.status
+            verb = "failed" if outcome.status == "ERROR" else "paused"
+            fork_value.reason = f"fork value {index[depth]} {verb} in {outcome.key}: {outcome.reason or ''}".rstrip()
+            fork_value.error = outcome.error
+            self.services.events.emit(
+                RunEvent("execution_stopped", run_id=self.services.run_id, execution_id=fork,
+                         fork_index=fork_value.fork_index, status=fork_value.status, error=fork_value.reason)
+            )
 
     def _consider_all(self, child: str, prefix: Index) -> None:
         """A child deeper in fork scopes than this parent: try each of its known instances."""

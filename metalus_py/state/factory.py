@@ -36,6 +36,7 @@ def open_store(
     *,
     artifact_base: str | None = None,
     clock: Callable[[], float] | None = None,
+    must_exist: bool = False,
     **options: Any,
 ) -> StateStore | None:
     """Open the state store named by ``url`` (forms in the module docstring).
@@ -44,6 +45,8 @@ def open_store(
         url: the store URL, ``"none"``, ``""`` or ``None``.
         artifact_base: fsspec URL under which run artifact folders go (store default if None).
         clock: epoch-seconds clock for leases (tests only).
+        must_exist: for SQLite, fail instead of creating a database file that is not there
+            (commands that only read or act on recorded runs).
         **options: passed to the store class (e.g. ``busy_timeout`` for SQLite, ``schema`` for
             PostgreSQL).
 
@@ -59,7 +62,7 @@ def open_store(
     if url.lower() == "none":
         return None
     if not url:
-        return _sqlite(Path.cwd() / DEFAULT_SQLITE_PATH, artifact_base, clock, options)
+        return _sqlite(Path.cwd() / DEFAULT_SQLITE_PATH, artifact_base, clock, options, must_exist)
     lowered = url.lower()
     if lowered.startswith(_PG_PREFIXES):
         from metalus_py.state.postgres import PostgresStateStore
@@ -72,24 +75,27 @@ def open_store(
             raise StateError(
                 f"bad SQLite URL {url!r}: use sqlite:///relative/path.db or sqlite:////absolute/path.db"
             )
-        return _sqlite(Path(path[1:]), artifact_base, clock, options)
+        return _sqlite(Path(path[1:]), artifact_base, clock, options, must_exist)
     if lowered.startswith("file://"):
-        return _sqlite(Path(url[len("file://") :]), artifact_base, clock, options)
+        return _sqlite(Path(url[len("file://") :]), artifact_base, clock, options, must_exist)
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme:
         raise StateError(
             f"unsupported state store URL {url!r}: use a file path, sqlite:///path.db, "
             "postgresql://user@host/db, or 'none'"
         )
-    return _sqlite(Path(url), artifact_base, clock, options)
+    return _sqlite(Path(url), artifact_base, clock, options, must_exist)
 
 
 def _sqlite(
-    path: Path, artifact_base: str | None, clock: Callable[[], float] | None, options: dict[str, Any]
+    path: Path, artifact_base: str | None, clock: Callable[[], float] | None, options: dict[str, Any],
+    must_exist: bool = False,
 ) -> StateStore:
     from metalus_py.state.sqlite import SqliteStateStore
 
     path = path.expanduser()
     if path.is_dir():
         path = path / "state.db"
+    if must_exist and not path.exists():
+        raise StateError(f"no state store at {path} (no run has been recorded there)")
     return SqliteStateStore(path, artifact_base=artifact_base, clock=clock, **options)

@@ -45,6 +45,10 @@ def check_class_name(
         return
     if not build:
         return
+    if arguments is not None and not isinstance(arguments, Mapping):
+        report.error(path, f"className {class_name!r}: its arguments ('object' or 'parameters') must be a JSON "
+                     f"object, got {type(arguments).__name__} {arguments!r}", subject=class_name)
+        return
     problem = _build_problem(cls, arguments if isinstance(arguments, Mapping) else {})
     if problem:
         report.error(path, f"className {class_name!r} cannot be built from its arguments: {problem}",
@@ -78,7 +82,11 @@ def _build_problem(cls: type[Any], arguments: Mapping[str, Any]) -> str | None:
         return None
     try:
         signature = inspect.signature(cls)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # a built-in class without a signature: try building it
+        try:
+            cls(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - constructors raise anything
+            return f"{type(exc).__name__}: {exc}"
         return None
     params = signature.parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
@@ -95,6 +103,10 @@ def _build_problem(cls: type[Any], arguments: Mapping[str, Any]) -> str | None:
         signature.bind(**fitted)
     except TypeError as exc:
         return str(exc)
+    try:  # build it, as the run will: a constructor may still reject the values
+        cls(**fitted)
+    except Exception as exc:  # noqa: BLE001 - user constructors raise anything
+        return f"{type(exc).__name__}: {exc}"
     return None
 
 

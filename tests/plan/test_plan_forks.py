@@ -64,12 +64,14 @@ def test_fork_join_10000_values_sums_in_join_with_bounded_threads() -> None:
 def test_error_in_one_fork_value() -> None:
     result = run_application(planapps.fork_error())
     states = {k: o.status for k, o in result.executions.items()}
+    # DESIGN 10: the fork execution is ERROR for each failing value (the value names where it failed)
     assert states == {
-        "Fork[0]": "COMPLETE", "Fork[1]": "COMPLETE", "Fork[2]": "COMPLETE",
+        "Fork[0]": "COMPLETE", "Fork[1]": "ERROR", "Fork[2]": "COMPLETE",
         "Work[0]": "COMPLETE", "Work[1]": "ERROR", "Work[2]": "COMPLETE",
         "Join": "BLOCKED", "After": "BLOCKED",
     }
     assert "failed on value 2" in (result.executions["Work[1]"].reason or "")
+    assert "Work[1]" in (result.executions["Fork[1]"].reason or "")
     assert "[1]" in (result.executions["Join"].reason or "")
     assert result.step_result("Work[2]", "Work", "W") == "3"
     assert result.status == "FAILED" and result.exit_code == 1

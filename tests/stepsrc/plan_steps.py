@@ -33,6 +33,10 @@ class PlanSteps:
         raise PipelineException(f"failed on purpose: {value}")
 
     @staticmethod
+    def crash(value: Any = None) -> None:
+        raise ValueError(f"broken input: {value}")
+
+    @staticmethod
     def fail_on(value: Any = None, bad: Any = None) -> Any:
         if str(value) == str(bad):
             raise PipelineException(f"failed on value {value}")
