@@ -170,17 +170,24 @@ def build_services(
     journal: StepJournal | None = None,
 ) -> RunServices:
     from metalus_py.credentials import default_credential_provider
+    from metalus_py.plan.class_info import ChainedPipelineManager, build_class_info, class_info_listeners
 
     application = prepared.application
     ids = {p.id for p in application.pipelines if p.id}
     for execution in prepared.executions.values():
         ids.update(p.id for p in execution.pipelines if p.id)
+    provider = credential_provider or default_credential_provider(prepared.parameters)
+    provider = build_class_info(application.credential_provider, credential_provider=provider) or provider
+    manager: Any = prepared.pipeline_manager
+    custom_manager = build_class_info(application.pipeline_manager, credential_provider=provider)
+    if custom_manager is not None:
+        manager = ChainedPipelineManager(custom_manager, manager)
     services = RunServices(
         resolver=StepResolver(application.step_packages),
-        pipeline_manager=prepared.pipeline_manager,
+        pipeline_manager=manager,
         pipeline_ids=frozenset(ids),
-        credential_provider=credential_provider or default_credential_provider(prepared.parameters),
-        events=EventBus(listeners),
+        credential_provider=provider,
+        events=EventBus([*(listeners or []), *class_info_listeners(application, provider)]),
         max_workers=max_workers or default_workers(),
         run_id=run_id,
     )

@@ -52,6 +52,8 @@ class PipelineLibrary:
     _files: dict[str, _FileEntry] = field(default_factory=dict)
     #: Pipelines read from files, to be checked once each (in the order they were first named).
     pending: list[FoundPipeline] = field(default_factory=list)
+    #: The application's own ``pipelineManager`` object, asked after the application pipelines.
+    manager: Any = None
 
     def add_application_pipeline(self, found: FoundPipeline) -> None:
         if found.pipeline.id and found.pipeline.id not in self.application:
@@ -68,6 +70,9 @@ class PipelineLibrary:
         """
         if pipeline_id in self.application:
             return self.application[pipeline_id]
+        managed = self._from_manager(pipeline_id)
+        if managed is not None:
+            return managed
         entry = self._files.get(pipeline_id)
         if entry is None:
             entry = self._load(pipeline_id, reference)
@@ -75,6 +80,21 @@ class PipelineLibrary:
         if entry.unreadable:
             return True
         return entry.found
+
+    def _from_manager(self, pipeline_id: str) -> FoundPipeline | None:
+        if self.manager is None:
+            return None
+        try:
+            found = self.manager.get_pipeline(pipeline_id)
+            pipeline = Pipeline.model_validate(found) if isinstance(found, dict) else found
+        except Exception:  # noqa: BLE001 - a user manager may fail; the id is then unknown
+            return None
+        if not isinstance(pipeline, Pipeline):
+            return None
+        found_pipeline = FoundPipeline(pipeline, f"pipelineManager: {pipeline_id}")
+        self.application[pipeline_id] = found_pipeline
+        self.pending.append(found_pipeline)
+        return found_pipeline
 
     def _load(self, pipeline_id: str, reference: str) -> _FileEntry:
         if not pipeline_id or "/" in pipeline_id or "\\" in pipeline_id:

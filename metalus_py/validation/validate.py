@@ -96,6 +96,7 @@ def _check_application(
     check_globals(document.get("globals"), report, "globals")
     check_class_info_sections(document, report, "")
     library = PipelineLibrary(report.source, application.step_packages, report, strict, broken)
+    library.manager = _built_pipeline_manager(application)
     checker = PipelineChecker(report, StepResolver(application.step_packages), library, strict, broken)
     app_pipelines = [FoundPipeline(p, f"pipelines[{i}]") for i, p in enumerate(application.pipelines)]
     for found in app_pipelines:
@@ -109,6 +110,19 @@ def _check_application(
         check_execution(index, execution, raw, application, checker)
     while library.pending:
         checker.check(library.pending.pop(0))
+
+
+def _built_pipeline_manager(application: Application) -> Any:
+    """The application's ``pipelineManager`` object, when it names one that builds (else ``None``;
+    a class that does not build is reported by the class-info checks)."""
+    if application.pipeline_manager is None or not application.pipeline_manager.class_name:
+        return None
+    from metalus_py.plan.class_info import build_class_info
+
+    try:
+        return build_class_info(application.pipeline_manager)
+    except Exception:  # noqa: BLE001 - reported elsewhere
+        return None
 
 
 def _importable(package: str) -> bool:
