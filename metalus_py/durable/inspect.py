@@ -120,11 +120,11 @@ def _metrics_text(metrics: Any) -> str:
 
 def runs_table(runs: list[RunRecord]) -> str:
     """``metalus runs``: one line per run, newest first (PARENT: the run a retrigger came from)."""
-    lines = [f"{'RUN':<14} {'STATUS':<9} {'DURATION':>10}  {'STARTED':<27} {'PARENT':<14} APPLICATION"]
+    lines = [f"{'RUN':<14} {'STATUS':<9} {'DURATION':>10}  {'STARTED':<33} {'PARENT':<14} APPLICATION"]
     for run in runs:
         took = _seconds(run.started_at, run.ended_at)
         duration = f"{took:.2f}s" if took is not None else "-"
         parent = run.parent_run_id or "-"
-        lines.append(f"{run.run_id:<14} {str(run.status):<9} {duration:>10}  {run.started_at:<27} {parent:<14} "
+        lines.append(f"{run.run_id:<14} {str(run.status):<9} {duration:>10}  {run.started_at:<33} {parent:<14} "
                      f"{run.application_id}")
     return "\n".join(lines)

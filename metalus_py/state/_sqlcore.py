@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Generic, Protocol, TypeVar
@@ -75,7 +76,7 @@ def _fallback(value: Any) -> Any:
     return summarize_value(value)
 
 
-class SqlCore:
+class SqlCore(ABC):
     """State shared by the SQL mixins: the clock and the transaction factory."""
 
     #: Appended to a SELECT that is followed by an UPDATE of the same row.
@@ -94,8 +95,9 @@ class SqlCore:
         now = self._clock()
         return now, iso_timestamp(now)
 
-    def _transaction(self, *, write: bool) -> AbstractContextManager[Tx]:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def _transaction(self, *, write: bool) -> AbstractContextManager[Tx]:
+        """One transaction on the backend (each store class provides it)."""
 
 
 def run_from_row(row: Row, changes: Sequence[ParameterChange] = ()) -> RunRecord:
