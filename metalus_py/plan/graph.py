@@ -55,59 +55,6 @@ class ExecutionGraph:
     def has_edges(self) -> bool:
         return any(self.parents.values())
 
-    # -- validation ------------------------------------------------------------------------
-    def problems(self) -> list[PlanProblem]:
-        """Unknown parents, duplicate ids, cycles and fork/join shape problems."""
-        found: list[PlanProblem] = []
-        seen: dict[str, int] = {}
-        for index, execution in enumerate(self.application.executions):
-            eid = execution.id
-            if not eid:
-                found.append(PlanProblem(f"executions[{index}].id", "execution has no id"))
-                continue
-            if eid in seen:
-                found.append(PlanProblem(
-                    f"executions[{index}].id",
-                    f"duplicate execution id {eid!r} (also executions[{seen[eid]}])"))
-            seen.setdefault(eid, index)
-            for p_index, parent in enumerate(execution.parent_ids):
-                if parent not in self.kinds:
-                    hint = _closest(parent, list(self.kinds))
-                    found.append(PlanProblem(
-                        f"executions[{index}].parents[{p_index}]",
-                        f"execution {eid!r} names unknown parent {parent!r}{hint}"))
-                elif parent == eid:
-                    found.append(PlanProblem(f"executions[{index}].parents[{p_index}]",
-                                             f"execution {eid!r} is its own parent"))
-            if execution.kind not in ("pipeline", "fork", "join"):
-                found.append(PlanProblem(
-                    f"executions[{index}].executionType",
-                    f"execution {eid!r} has executionType {execution.execution_type!r}; "
-                    "expected 'pipeline', 'fork' or 'join'"))
-        for cycle in _nx().simple_cycles(self.graph) if self.has_edges else []:
-            members = " -> ".join([*cycle, cycle[0]])
-            index = self._index(cycle[0])
-            found.append(PlanProblem(f"executions[{index}].parents", f"executions form a cycle: {members}"))
-            break
-        if found:
-            return found
-        for fork in [e for e, k in self.kinds.items() if k == "fork"]:
-            index = self._index(fork)
-            execution = self.application.executions[index]
-            if not execution.fork_by_values:
-                found.append(PlanProblem(f"executions[{index}]",
-                                         f"fork execution {fork!r} has no forkByValues (a list in its globals)"))
-            joins = self._joins_of(fork)
-            if not joins:
-                found.append(PlanProblem(f"executions[{index}]",
-                                         f"Unable to find a join execution for the fork execution {fork}"))
-            elif len(joins) > 1:
-                found.append(PlanProblem(f"executions[{index}]",
-                                         f"Multiple join executions found for {fork}: {', '.join(sorted(joins))}"))
-        if not found:
-            found.extend(self._scope_problems())
-        return found
-
     def _index(self, eid: str) -> int:
         for index, execution in enumerate(self.application.executions):
             if execution.id == eid:
@@ -135,7 +82,7 @@ class ExecutionGraph:
 
     # -- scopes ----------------------------------------------------------------------------
     def compute_scopes(self) -> None:
-        """Fill ``joins``, ``members`` and ``chains`` (call after ``problems()`` found none)."""
+        """Fill ``joins``, ``members`` and ``chains`` (for a plan that passed validation)."""
         for fork in [e for e, k in self.kinds.items() if k == "fork"]:
             join = next(iter(self._joins_of(fork)))
             self.joins[fork] = join
@@ -146,7 +93,12 @@ class ExecutionGraph:
             enclosing.sort(key=lambda f: -len(self.members[f]))
             self.chains[eid] = tuple(enclosing)
 
-    def _scope_problems(self) -> list[PlanProblem]:
+    def scope_problems(self) -> list[PlanProblem]:
+        """Executions that depend on one inside a fork without going through its join.
+
+        The other plan checks (ids, parents, cycles, one join per fork) are validation's
+        (:mod:`metalus_py.validation.plan_checks`); call this only once they passed.
+        """
         self.compute_scopes()
         found: list[PlanProblem] = []
         for eid, parents in self.parents.items():
@@ -177,12 +129,6 @@ class ExecutionGraph:
                 return chosen
         return [e for e, parents in self.parents.items() if not parents]
 
-
-def _closest(name: str, options: list[str]) -> str:
-    import difflib
-
-    match = difflib.get_close_matches(name, options, n=1)
-    return f"; did you mean {match[0]!r}?" if match else ""
 
 
 def _nx() -> Any:

@@ -87,7 +87,7 @@ def check_plan(application: Application, report: ValidationReport) -> None:
                          f"Multiple join executions found for {fork}: {', '.join(sorted(joins))}",
                          "each fork must be closed by exactly one join", subject=fork)
     if len(report.errors) == before and executions:
-        for problem in ExecutionGraph(application).problems():
+        for problem in ExecutionGraph(application).scope_problems():
             report.error(problem.path, problem.message)
 
 
