@@ -130,7 +130,6 @@ class ExecutionGraph:
         return [e for e, parents in self.parents.items() if not parents]
 
 
-
 def _nx() -> Any:
     import networkx
 
