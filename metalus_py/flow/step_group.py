@@ -81,8 +81,15 @@ def run_step_group(
     for response in results.values():
         apply_secondary_returns(ctx, response, {})
     output = next((p for p in step.params if p.type_name == "result" and p.value is not None), None)
-    expression = output.value if output is not None else pipeline.step_group_result
+    expression = output.value if output is not None else pipeline.step_group_result or _output_mapping(pipeline)
     if expression is not None:
         primary = map_value(expression, sub_ctx, type_name="result")
         return StepResponse(primary, dict(results))
     return StepResponse(dict(results), None)
+
+
+def _output_mapping(pipeline: Pipeline) -> str | None:
+    """Metalus 2.0: ``parameters.output.primaryMapping`` gives a pipeline's result."""
+    output = (pipeline.parameters or {}).get("output")
+    mapping = output.get("primaryMapping") if isinstance(output, Mapping) else None
+    return mapping if isinstance(mapping, str) else None

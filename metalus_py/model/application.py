@@ -100,6 +100,20 @@ class Application(FileModel):
     persist: str | None = None
     #: Our own: a name for the application in results and the state store.
     id: str | None = None
+    #: Metalus 2.0: the root pipeline, run as the application's one execution, and the pipelines
+    #: it may use (``pipelineTemplates``). ``contexts`` (2.0 session storage) is accepted and not
+    #: used: every run here is durable already.
+    pipeline_id: str | None = None
+    pipeline_templates: list[Pipeline] = Field(default_factory=list)
+    contexts: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _metalus_2_root_pipeline(self) -> Application:
+        if not self.executions and self.pipeline_id:
+            known = {p.id for p in self.pipelines}
+            self.pipelines = [*self.pipelines, *(p for p in self.pipeline_templates if p.id not in known)]
+            self.executions = [Execution(id=self.pipeline_id, pipeline_ids=[self.pipeline_id])]
+        return self
 
     def execution(self, execution_id: str) -> Execution | None:
         for execution in self.executions:
