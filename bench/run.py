@@ -27,7 +27,8 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(WORKLOADS)} (case-insensitive)")
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="W3 order rows (default 5,000,000)")
     parser.add_argument("--no-profile", action="store_true", help="skip profiling the missed targets")
-    parser.add_argument("--output", type=Path, default=BENCH / "RESULTS.md", help="default bench/RESULTS.md")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="default bench/RESULTS.md for a full run, bench/work/RESULTS-partial.md with --only")
     parser.add_argument("--work", type=Path, default=BENCH / "work", help="data and scratch (gitignored)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return parser.parse_args(argv)
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown workload(s) {unknown}; choose from {list(WORKLOADS)}", file=sys.stderr)
         return 2
+    if args.output is None:  # a partial run never replaces the full, committed results
+        args.output = BENCH / "RESULTS.md" if args.only is None else args.work / "RESULTS-partial.md"
+        args.output.parent.mkdir(parents=True, exist_ok=True)
     repetitions = args.repetitions or (3 if args.quick else 5)
     started = time.perf_counter()
     load_at_start = _load()

@@ -110,7 +110,9 @@ def run_application(
         ApplicationValidationError: the application is invalid (nothing ran).
     """
     from metalus_py.event_log import JsonLinesEventLog
+    from metalus_py.logcontext import install_record_ids
 
+    install_record_ids()
     event_log = JsonLinesEventLog(events) if events else None
     all_listeners = [*(listeners or []), *([event_log] if event_log else [])]
     try:

@@ -52,17 +52,41 @@ class step_ids:  # noqa: N801 - used like a function: ``with step_ids(run, execu
         _IDS.reset(self._token)
 
 
+def _stamp(record: logging.LogRecord) -> None:
+    ids = dict(_IDS.get())
+    record.metalus_ids = " ".join(f"{k}={ids[k]}" for k in FIELDS if k in ids) or "-"
+    record.run_id = ids.get("run")
+    record.execution_id = ids.get("execution")
+    record.pipeline_id = ids.get("pipeline")
+    record.step_id = ids.get("step")
+
+
 class IdsFilter(logging.Filter):
     """Adds the running ids to each record (never filters anything out)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        ids = dict(_IDS.get())
-        record.metalus_ids = " ".join(f"{k}={ids[k]}" for k in FIELDS if k in ids) or "-"
-        record.run_id = ids.get("run", "-")
-        record.execution = ids.get("execution", "-")
-        record.pipeline_id = ids.get("pipeline", "-")
-        record.step = ids.get("step", "-")
+        _stamp(record)
         return True
+
+
+_installed = False
+
+
+def install_record_ids() -> None:
+    """Give every log record of this process the running ids (``run_id``, ``execution_id``,
+    ``pipeline_id``, ``step_id`` and ``metalus_ids``), whatever handler writes it. Idempotent."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        _stamp(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
 
 
 def configure_logging(level: int = logging.INFO, *, stream: TextIO | None = None) -> logging.Handler:

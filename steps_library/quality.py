@@ -151,6 +151,8 @@ def check_range(
     if min_value is None and max_value is None:
         raise PipelineException("check_range: give min_value, max_value or both")
     value = pl.col(column)
+    dtype = to_lazy(data_frame).collect_schema()[column]
+    min_value, max_value = _bound(min_value, dtype, column), _bound(max_value, dtype, column)
     outside = pl.lit(False)
     if min_value is not None:
         outside = outside | (value < min_value if inclusive else value <= min_value)
@@ -182,3 +184,15 @@ def check_range(
         actualMin=stats["min"],
         actualMax=stats["max"],
     )
+
+
+def _bound(value: Any, dtype: pl.DataType, column: str) -> Any:
+    """A bound comparable with the column: JSON gives dates and times as strings, so parse them."""
+    if value is None or not isinstance(value, str) or not dtype.is_temporal():
+        return value
+    try:
+        return pl.Series([value]).str.to_datetime(strict=True).cast(dtype)[0]
+    except Exception as exc:  # noqa: BLE001 - polars raises several kinds of parse errors
+        raise PipelineException(
+            f"check_range: bound {value!r} for column '{column}' is not a valid {dtype} (use ISO 8601)"
+        ) from exc

@@ -31,6 +31,8 @@ from steps_library._frames import Frame, as_list, collect
 from steps_library.readers import infer_format
 
 _MODES = ("overwrite", "error", "ignore")
+#: Spark's save-mode names (as Metalus applications write them).
+_MODE_ALIASES = {"errorifexists": "error", "error_if_exists": "error"}
 _EXTENSIONS = {"csv": ".csv", "parquet": ".parquet", "ipc": ".ipc", "ndjson": ".ndjson", "json": ".json"}
 _HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
@@ -142,6 +144,7 @@ def write_frame(
     kind = (file_format or infer_format(path)).lower()
     if kind not in _EXTENSIONS:
         raise PipelineException(f"Unknown file format '{file_format}'; use one of {sorted(_EXTENSIONS)}")
+    mode = _MODE_ALIASES.get(str(mode).lower(), str(mode).lower())  # Metalus/Spark spellings too
     if mode not in _MODES:
         raise PipelineException(f"Unknown write mode '{mode}'; use one of {list(_MODES)}")
     partition = [str(column) for column in as_list(partition_by)]

@@ -75,9 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _configure_logging(line: CommandLine) -> None:
-    level = logging.DEBUG if line.flag("--verbose", "-v") else logging.ERROR if line.flag("--quiet", "-q") else (
-        logging.WARNING
-    )
+    verbose = line.flag("--verbose", "-v")
+    level = logging.ERROR if line.flag("--quiet", "-q") else logging.INFO
     from metalus_py.logcontext import IdsFilter
 
     handler = logging.StreamHandler(sys.stderr)
@@ -85,6 +84,9 @@ def _configure_logging(line: CommandLine) -> None:
     handler.addFilter(_RedactingFilter())
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s [%(metalus_ids)s] %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
+    if verbose:  # our own debug records, not every library's
+        for name in ("metalus_py", "steps_library"):
+            logging.getLogger(name).setLevel(logging.DEBUG)
 
 
 class _RedactingFilter(logging.Filter):

@@ -6,13 +6,11 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from metalus_py.events import RunEvent
+from metalus_py.events import EVENT_KINDS, RunEvent
 
-_SHOWN = {
-    "execution_started", "execution_finished", "execution_stopped", "execution_skipped",
-    "pipeline_started", "pipeline_finished", "step_exception", "step_retry", "step_killed",
-}
-_VERBOSE = _SHOWN | {"step_started", "step_finished"}
+#: Events printed as plain lines (every kind of event: one line each).
+_SHOWN = frozenset(EVENT_KINDS)
+
 
 
 def _where(event: RunEvent) -> str:
@@ -31,7 +29,8 @@ class PlainProgress:
 
     def __init__(self, stream: TextIO | None = None, *, verbose: bool = False) -> None:
         self.stream = stream or sys.stderr
-        self.kinds = _VERBOSE if verbose else _SHOWN
+        self.kinds = _SHOWN
+        self.verbose = verbose
         self._lock = threading.Lock()
 
     def on_event(self, event: RunEvent) -> None:

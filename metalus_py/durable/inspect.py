@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from metalus_py.results import EXIT_CODES
-from metalus_py.state import ExecutionRecord, RunRecord, StateStore, StepRunRecord
+from metalus_py.state import ExecutionRecord, PipelineRecord, RunRecord, StateStore, StepRunRecord
 
 
 def _seconds(start: str | None, end: str | None) -> float | None:
@@ -23,14 +23,14 @@ class RecordedRun:
     run: RunRecord
     executions: list[ExecutionRecord]
     steps: list[StepRunRecord]
-    pipelines: dict[tuple[str, str], str]
+    pipelines: dict[tuple[str, str], PipelineRecord]
 
     @classmethod
     def load(cls, store: StateStore, run_id: str) -> RecordedRun:
         run = store.get_run(run_id=run_id)
         if run is None:
             raise KeyError(run_id)
-        pipelines = {(p.execution_key, p.pipeline_id): str(p.status) for p in store.list_pipelines(run_id=run_id)}
+        pipelines = {(p.execution_key, p.pipeline_id): p for p in store.list_pipelines(run_id=run_id)}
         return cls(run, store.list_executions(run_id=run_id), store.list_steps(run_id=run_id), pipelines)
 
     @property
@@ -58,9 +58,15 @@ class RecordedRun:
                 "endedAt": execution.ended_at,
                 "pipelines": {},
             }
-        for (key, pipeline_id), status in self.pipelines.items():
+        for (key, pipeline_id), record in self.pipelines.items():
             entry = executions.setdefault(key, {"executionId": key, "status": "UNKNOWN", "pipelines": {}})
-            entry["pipelines"][pipeline_id] = {"status": status, "steps": {}}
+            entry["pipelines"][pipeline_id] = {
+                "status": str(record.status),
+                "startedAt": record.started_at,
+                "endedAt": record.ended_at,
+                "durationSeconds": _seconds(record.started_at, record.ended_at),
+                "steps": {},
+            }
         for step in self.steps:
             entry = executions.setdefault(step.execution_key, {"executionId": step.execution_key, "pipelines": {}})
             pipeline = entry["pipelines"].setdefault(step.pipeline_id, {"status": "UNKNOWN", "steps": {}})
@@ -101,7 +107,9 @@ class RecordedRun:
             timing = f" {seconds:.3f}s" if seconds is not None else ""
             lines.append(f"  execution {key}: {execution.get('status')}{timing}{reason}")
             for pipeline_id, pipeline in execution["pipelines"].items():
-                lines.append(f"    pipeline {pipeline_id}: {pipeline['status']}")
+                seconds = pipeline.get("durationSeconds")
+                timing = f" {seconds:.3f}s" if seconds is not None else ""
+                lines.append(f"    pipeline {pipeline_id}: {pipeline['status']}{timing}")
                 for path, step in pipeline["steps"].items():
                     took = f" {step['durationSeconds']:.3f}s" if step.get("durationSeconds") is not None else ""
                     error = f"  error: {step['error'].get('message')}" if step.get("error") else ""

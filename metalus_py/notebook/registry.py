@@ -10,6 +10,7 @@ wherever the same functions are registered (the same kernel, or a module that de
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
@@ -43,11 +44,30 @@ def registered() -> dict[str, Callable[..., Any]]:
 
 
 def command_for(function: Callable[..., Any]) -> str:
-    """The ``engineMeta.command`` naming ``function``: its registry name, registering it if needed."""
+    """The ``engineMeta.command`` naming ``function``.
+
+    A function defined at the top of an importable module is named ``module.function``, so
+    exported JSON runs anywhere that module can be imported (e.g. ``metalus run`` beside it);
+    a function defined in the notebook itself gets its registry name (registered if needed).
+    """
+    importable = _module_path(function)
+    if importable is not None:
+        return importable
     command = getattr(function, "__metalus_command__", None)
     if isinstance(command, str):
         return command
     return register(function)
+
+
+def _module_path(function: Callable[..., Any]) -> str | None:
+    module_name = getattr(function, "__module__", None)
+    name = getattr(function, "__name__", None)
+    if not module_name or not name or module_name == "__main__" or module_name.startswith("metalus_py."):
+        return None
+    module = sys.modules.get(module_name)
+    if module is None or getattr(module, name, None) is not function:
+        return None
+    return f"{module_name}.{name}"
 
 
 @overload

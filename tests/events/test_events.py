@@ -209,9 +209,11 @@ def test_cli_plain_progress_quiet_and_verbose(tmp_path: Path) -> None:
 
     normal = run()
     assert normal.returncode == 0
-    assert "[metalus] pipeline_started" in normal.stderr and "step_started" not in normal.stderr
+    # one plain line per event when the output is not a terminal
+    assert "[metalus] pipeline_started" in normal.stderr and "[metalus] step_started" in normal.stderr
+    assert "E.P.A" in normal.stderr
     verbose = run("--verbose")
-    assert "[metalus] step_started" in verbose.stderr and "E.P.A" in verbose.stderr
+    assert "[metalus] step_started" in verbose.stderr
     quiet = run("--quiet")
     assert quiet.returncode == 0 and quiet.stderr.strip() == ""
     logs = sorted((tmp_path / ".metalus" / "events").glob("*.jsonl"))
@@ -255,3 +257,15 @@ def test_python_api_writes_events_when_asked(tmp_path: Path) -> None:
     events = read_events(str(target))
     assert events[0]["event"] == "application_started" and events[-1]["event"] == "application_finished"
     assert result.to_dict()["events"] == str(target)
+
+
+def test_log_records_from_steps_carry_the_running_ids(caplog: pytest.LogCaptureFixture) -> None:
+    document = app({"id": "E", "pipelines": [{"id": "P", "steps": [step("LOG", function="PlanSteps.log",
+                                                                        message="hello")]}]})
+    with caplog.at_level(logging.INFO, logger="plan_steps"):
+        result = run_application(document)
+    records = [r for r in caplog.records if r.getMessage() == "hello"]
+    assert records, caplog.text
+    record = records[0]
+    assert (record.run_id, record.execution_id, record.pipeline_id, record.step_id) == (result.run_id, "E", "P", "LOG")
+    assert f"run={result.run_id}" in record.metalus_ids

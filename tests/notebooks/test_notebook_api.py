@@ -104,7 +104,11 @@ def test_fork_and_join_steps_chain() -> None:
 
 def test_build_validate_run_and_read_frames(sales_csv: Path, tmp_path: Path) -> None:
     app = Application("demo", globals={"inputPath": str(sales_csv)}).execution("LOAD", [etl()])
-    assert app.to_dict()["stepPackages"] == ["steps_library", REGISTRY_PACKAGE]
+    # functions of an importable module are exported as module.function: no registry needed
+    document = app.to_dict()
+    assert document["stepPackages"] == ["steps_library"]
+    commands = [s["engineMeta"]["command"] for s in document["pipelines"][0]["steps"]]
+    assert commands[1] == f"{add_total.__module__}.add_total"
     report = app.validate(outputPath=str(tmp_path))
     assert report.ok and not report.warnings, report.format()
     result = app.run(outputPath=str(tmp_path / "out"), tag="t1")
@@ -229,3 +233,36 @@ def test_exported_library_only_json_runs_on_the_command_line(sales_csv: Path, tm
     )
     assert process.returncode == 0, process.stderr
     assert pl.read_csv(tmp_path / "copy.csv").equals(pl.read_csv(sales_csv))
+
+
+def test_exported_json_with_module_steps_runs_from_the_command_line(tmp_path: Path) -> None:
+    import importlib
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "nb_export_steps.py").write_text(
+        "from metalus_py.notebook import step\n\n"
+        "@step\n"
+        "def shout(text: str) -> str:\n"
+        "    return text.upper() + '!'\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        module = importlib.import_module("nb_export_steps")
+        app = Application("export").execution("E", [Pipeline("P").step("S", module.shout, text="!word")])
+        path = tmp_path / "exported.json"
+        app.to_json(str(path))
+    finally:
+        sys.path.remove(str(tmp_path))
+    document = json.loads(path.read_text())
+    assert document["pipelines"][0]["steps"][0]["engineMeta"]["command"] == "nb_export_steps.shout"
+    out = tmp_path / "out.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "metalus_py.cli", "run", str(path), "--word", "hi", "--state", "none", "--quiet",
+         "--output-json", str(out)],
+        cwd=tmp_path, env=dict(os.environ), capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    steps = json.loads(out.read_text())["executions"]["E"]["pipelines"]["P"]["steps"]
+    assert steps["S"]["primaryReturn"] == "HI!"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 
@@ -93,3 +95,26 @@ def test_range(orders: pl.DataFrame) -> None:
     assert Q.check_range(nulls, "v", max_value=5).primary_return == "passed"
     with pytest.raises(PipelineException, match="min_value, max_value or both"):
         Q.check_range(nulls, "v")
+
+
+def test_range_check_on_dates_takes_iso_bounds_from_json() -> None:
+    import datetime as dt
+
+    from steps_library import quality
+
+    frame = pl.DataFrame({"d": [dt.date(2024, 1, 1), dt.date(2024, 3, 1)]})
+    result = quality.check_range(frame, "d", min_value="2024-02-01", fail=False)
+    assert result.primary_return == "failed"
+    assert result.named_returns is not None and result.named_returns["offendingRows"] == 1
+    with pytest.raises(PipelineException, match="not a valid Date"):
+        quality.check_range(frame, "d", min_value="not a date")
+
+
+def test_write_modes_accept_spark_spellings(tmp_path: Path) -> None:
+    from steps_library import writers
+
+    frame = pl.DataFrame({"a": [1]})
+    target = str(tmp_path / "x.parquet")
+    writers.write_parquet(frame, target, mode="Overwrite")
+    with pytest.raises(PipelineException, match="exists"):
+        writers.write_parquet(frame, target, mode="ErrorIfExists")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import polars as pl
@@ -31,6 +32,11 @@ class PlanSteps:
     @staticmethod
     def fail(value: Any = None) -> None:
         raise PipelineException(f"failed on purpose: {value}")
+
+    @staticmethod
+    def log(message: str) -> str:
+        logging.getLogger("plan_steps").info(message)
+        return message
 
     @staticmethod
     def crash(value: Any = None) -> None:
