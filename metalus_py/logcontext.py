@@ -2,7 +2,8 @@
 
 The flow sets the ids of what is running (:func:`log_ids`); :class:`IdsFilter`, installed on a
 logging handler, copies them onto each record as ``record.metalus_ids`` (``run=... step=...``)
-and as separate attributes (``run_id``, ``execution``, ``pipeline_id``, ``step``).
+and as separate attributes (``metalus_run_id``, ``metalus_execution_id``, ``metalus_pipeline_id``,
+``metalus_step_id``).
 """
 
 from __future__ import annotations
@@ -55,10 +56,11 @@ class step_ids:  # noqa: N801 - used like a function: ``with step_ids(run, execu
 def _stamp(record: logging.LogRecord) -> None:
     ids = dict(_IDS.get())
     record.metalus_ids = " ".join(f"{k}={ids[k]}" for k in FIELDS if k in ids) or "-"
-    record.run_id = ids.get("run")
-    record.execution_id = ids.get("execution")
-    record.pipeline_id = ids.get("pipeline")
-    record.step_id = ids.get("step")
+    # Prefixed names: a caller's own ``extra={"run_id": ...}`` must never collide with ours.
+    record.metalus_run_id = ids.get("run")
+    record.metalus_execution_id = ids.get("execution")
+    record.metalus_pipeline_id = ids.get("pipeline")
+    record.metalus_step_id = ids.get("step")
 
 
 class IdsFilter(logging.Filter):
@@ -73,8 +75,9 @@ _installed = False
 
 
 def install_record_ids() -> None:
-    """Give every log record of this process the running ids (``run_id``, ``execution_id``,
-    ``pipeline_id``, ``step_id`` and ``metalus_ids``), whatever handler writes it. Idempotent."""
+    """Give every log record of this process the running ids (``metalus_run_id``,
+    ``metalus_execution_id``, ``metalus_pipeline_id``, ``metalus_step_id`` and ``metalus_ids``),
+    whatever handler writes it. Idempotent."""
     global _installed
     if _installed:
         return

@@ -66,9 +66,10 @@ _EQUALITY = re.compile(r"^\s*([\w.]+)\s*={1,2}\s*([\w.]+)\s*$")
 
 
 def clean_column_name(name: str) -> str:
-    """Lowercase ``name``, turn runs of non-alphanumerics into ``_``, prefix a leading digit with ``c_``."""
-    cleaned = re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_") or "col"
-    return f"c_{cleaned}" if cleaned[0].isdigit() else cleaned
+    """Metalus's ``cleanColumnName``: upper-case ``name``, turn runs of other characters into ``_``,
+    prefix a leading digit with ``C_``."""
+    cleaned = re.sub(r"[^0-9A-Z]+", "_", str(name).upper()).strip("_") or "COL"
+    return f"C_{cleaned}" if cleaned[0].isdigit() else cleaned
 
 
 def cast_expression(name: str, source: pl.DataType, target: pl.DataType, strict: bool = False) -> pl.Expr:
@@ -417,7 +418,7 @@ def limit(data_frame: Frame, n: int) -> Frame:
 
 
 def standardize_column_names(data_frame: Frame) -> Frame:
-    """Clean every column name: lowercase, non-alphanumerics → ``_``, duplicates suffixed ``_2``, ``_3``.
+    """Clean every column name as Metalus does: upper case, non-alphanumerics → ``_``, duplicates suffixed ``_2``, ``_3``.
 
     Args:
         data_frame: the input frame.

@@ -267,5 +267,6 @@ def test_log_records_from_steps_carry_the_running_ids(caplog: pytest.LogCaptureF
     records = [r for r in caplog.records if r.getMessage() == "hello"]
     assert records, caplog.text
     record = records[0]
-    assert (record.run_id, record.execution_id, record.pipeline_id, record.step_id) == (result.run_id, "E", "P", "LOG")
+    ids = (record.metalus_run_id, record.metalus_execution_id, record.metalus_pipeline_id, record.metalus_step_id)
+    assert ids == (result.run_id, "E", "P", "LOG")
     assert f"run={result.run_id}" in record.metalus_ids

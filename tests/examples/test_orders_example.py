@@ -36,31 +36,32 @@ def test_run_from_python_writes_every_data_set(tmp_path: Path, source: pl.DataFr
     assert isinstance(result.step_result("ROOT", "LOAD_DATA_PIPELINE", "LOADFILESTEP"), pl.LazyFrame)
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(f"{name}.parquet" for name in OUTPUTS)
 
+    # Column names are standardized as Metalus does (upper case) by the schema mapping.
     products = pl.read_parquet(tmp_path / "products.parquet")
-    assert products.schema == pl.Schema({"product_id": pl.String, "product_name": pl.String, "cost": pl.Float64})
+    assert products.schema == pl.Schema({"PRODUCT_ID": pl.String, "PRODUCT_NAME": pl.String, "COST": pl.Float64})
     assert products.height == source["product_id"].n_unique() == 867
-    assert products["product_id"].is_sorted() and products["product_id"].is_unique().all()
+    assert products["PRODUCT_ID"].is_sorted() and products["PRODUCT_ID"].is_unique().all()
 
     customers = pl.read_parquet(tmp_path / "customers.parquet")
-    assert customers.columns == ["customer_id", "first_name", "last_name", "email", "gender", "ein", "postal_code"]
-    assert customers.schema["customer_id"] == pl.Int32
+    assert customers.columns == ["CUSTOMER_ID", "FIRST_NAME", "LAST_NAME", "EMAIL", "GENDER", "EIN", "POSTAL_CODE"]
+    assert customers.schema["CUSTOMER_ID"] == pl.Int32
     assert customers.height == 1000
-    assert set(customers["gender"].unique()) <= {"MALE", "FEMALE"}  # upper() from customerTransforms
+    assert set(customers["GENDER"].unique()) <= {"MALE", "FEMALE"}  # upper() from customerTransforms
     assert customers.row(0) == (1, "Lauren", "Demkowicz", "ldemkowicz0@ustream.tv", "FEMALE", None, "8445")
 
     cards = pl.read_parquet(tmp_path / "credit_cards.parquet")
     assert cards.schema == pl.Schema(
-        {"customer_id": pl.Int32, "account_number": pl.String, "account_type": pl.String}
+        {"CUSTOMER_ID": pl.Int32, "ACCOUNT_NUMBER": pl.String, "ACCOUNT_TYPE": pl.String}
     )
     assert cards.height == 1000
     assert cards.row(0) == (1, "3554971815691080", "JCB")  # CC_NUM -> ACCOUNT_NUMBER, upper(CC_TYPE)
 
     orders = pl.read_parquet(tmp_path / "orders.parquet")
     assert orders.schema == pl.Schema(
-        {"order_id": pl.String, "customer_id": pl.Int32, "product_id": pl.String, "units": pl.Int32}
+        {"ORDER_ID": pl.String, "CUSTOMER_ID": pl.Int32, "PRODUCT_ID": pl.String, "UNITS": pl.Int32}
     )
     assert orders.height == 2000
-    assert orders["units"].sum() == source["units"].sum()
+    assert orders["UNITS"].sum() == source["units"].sum()
 
 
 def test_summary_matches_an_independent_computation(tmp_path: Path, source: pl.DataFrame) -> None:
@@ -68,20 +69,20 @@ def test_summary_matches_an_independent_computation(tmp_path: Path, source: pl.D
     assert result.status == "COMPLETE"
     summary = pl.read_parquet(tmp_path / "customer_product_summary.parquet")
     expected = (
-        source.group_by("customer_id", "first_name", "last_name", "product_id", "product_name")
+        source.rename(str.upper).group_by("CUSTOMER_ID", "FIRST_NAME", "LAST_NAME", "PRODUCT_ID", "PRODUCT_NAME")
         .agg(
-            pl.len().alias("orders"),
-            pl.col("units").sum().alias("units"),
-            (pl.col("units") * pl.col("cost")).sum().round(2).alias("revenue"),
+            pl.len().alias("ORDERS"),
+            pl.col("UNITS").sum().alias("UNITS"),
+            (pl.col("UNITS") * pl.col("COST")).sum().round(2).alias("REVENUE"),
         )
-        .sort("customer_id", "product_id")
+        .sort("CUSTOMER_ID", "PRODUCT_ID")
     )
     assert summary.columns == expected.columns
     assert summary.height == expected.height == 1998
-    assert summary["orders"].sum() == 2000
-    assert summary.select(pl.col("customer_id").cast(pl.Int64), pl.exclude("customer_id")).cast(
-        {"units": pl.Int64, "orders": pl.Int64}
-    ).equals(expected.cast({"orders": pl.Int64}))
+    assert summary["ORDERS"].sum() == 2000
+    assert summary.select(pl.col("CUSTOMER_ID").cast(pl.Int64), pl.exclude("CUSTOMER_ID")).cast(
+        {"UNITS": pl.Int64, "ORDERS": pl.Int64}
+    ).equals(expected.cast({"ORDERS": pl.Int64}))
 
 
 def test_readme_command_from_the_repository_root(tmp_path: Path) -> None:

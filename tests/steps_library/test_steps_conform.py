@@ -90,7 +90,7 @@ def test_standardize_column_names_in_transformations() -> None:
         "columnDetails": [{"outputField": "Email Address", "inputAliases": ["E-Mail"]}],
     }
     result = T.apply_transforms(frame, transforms)
-    assert result.columns == ["customer_id", "email_address"]
+    assert result.columns == ["CUSTOMER_ID", "EMAIL_ADDRESS"]  # Metalus's cleanColumnName upper-cases
 
 
 def test_apply_transforms_replaces_and_appends(raw: pl.DataFrame) -> None:
@@ -178,7 +178,7 @@ def test_schema_and_transformations_built_by_class_name_map_a_frame() -> None:
         "steps_library.schema.Transformations",
         {
             "columnDetails": [
-                {"outputField": "ACCOUNT_TYPE", "inputAliases": ["CC_TYPE"], "expression": "upper(account_type)"}
+                {"outputField": "ACCOUNT_TYPE", "inputAliases": ["CC_TYPE"], "expression": "upper(ACCOUNT_TYPE)"}
             ],
             "standardizeColumnNames": True,
         },
@@ -186,11 +186,11 @@ def test_schema_and_transformations_built_by_class_name_map_a_frame() -> None:
     assert isinstance(schema, Schema)
     assert schema.to_polars() == {"CUSTOMER_ID": pl.Int32(), "ACCOUNT_TYPE": pl.String()}
     assert transforms.column_details == [
-        ColumnDetails("ACCOUNT_TYPE", ["CC_TYPE"], "upper(account_type)")
+        ColumnDetails("ACCOUNT_TYPE", ["CC_TYPE"], "upper(ACCOUNT_TYPE)")
     ]
     frame = pl.DataFrame({"customer_id": [1, 2], "cc_type": ["jcb", "visa"], "extra": [0, 0]})
     renamed = apply_transforms(frame, transforms)
-    assert renamed.columns == ["customer_id", "account_type", "extra"]
+    assert renamed.columns == ["CUSTOMER_ID", "ACCOUNT_TYPE", "EXTRA"]
     result = apply_schema(frame, schema, transforms, add_new_columns=False)
-    assert result.schema == pl.Schema({"customer_id": pl.Int32, "account_type": pl.String})
+    assert result.schema == pl.Schema({"CUSTOMER_ID": pl.Int32, "ACCOUNT_TYPE": pl.String})
     assert result.rows() == [(1, "JCB"), (2, "VISA")]

@@ -58,8 +58,8 @@ def test_add_columns_and_static_column(orders: pl.DataFrame) -> None:
     result = T.add_columns(
         orders, {"Big Order": "amount > 10", "twice": "amount * 2"}, standardize_column_names=True
     )
-    assert result.columns[-2:] == ["big_order", "twice"]
-    assert result["big_order"].to_list() == [False, True, True, False, True, False]
+    assert result.columns[-2:] == ["BIG_ORDER", "TWICE"]
+    assert result["BIG_ORDER"].to_list() == [False, True, True, False, True, False]
     one = T.add_column(orders, "tax", "amount * 0.1")
     assert one["tax"].to_list()[0] == pytest.approx(0.5)
     static = T.add_static_column(orders.lazy(), "source", "batch-1")
@@ -168,9 +168,9 @@ def test_sample_is_repeatable_and_lazy(orders: pl.DataFrame) -> None:
 def test_standardize_column_names_dedupes() -> None:
     frame = pl.DataFrame({"First Name": [1], "first-name": [2], "first_name_2": [3], "2nd": [4], "%%": [5]})
     result = T.standardize_column_names(frame)
-    assert result.columns == ["first_name", "first_name_2", "first_name_2_2", "c_2nd", "col"]
+    assert result.columns == ["FIRST_NAME", "FIRST_NAME_2", "FIRST_NAME_2_2", "C_2ND", "COL"]
     assert result.row(0) == (1, 2, 3, 4, 5)
 
 
 def test_clean_column_name() -> None:
-    assert transforms.clean_column_name("  Customer ID (#) ") == "customer_id"
+    assert transforms.clean_column_name("  Customer ID (#) ") == "CUSTOMER_ID"
