@@ -40,6 +40,8 @@ class StepEntry:
     description: str
     parameters: tuple[StepParameter, ...] = field(default_factory=tuple)
     returns: str = ""
+    #: The answers of a step usable as a branch (its ``branch_results`` attribute), else empty.
+    branch_results: tuple[str, ...] = ()
 
     @property
     def command(self) -> str:
@@ -79,7 +81,8 @@ def describe(function: Any, *, package: str, owner: str, name: str) -> StepEntry
     doc = inspect.getdoc(function) or ""
     summary = doc.splitlines()[0].strip() if doc else ""
     return StepEntry(package, owner, name, summary, doc, tuple(parameters),
-                     _type_name(hints.get("return", signature.return_annotation)))
+                     _type_name(hints.get("return", signature.return_annotation)),
+                     tuple(str(r) for r in getattr(function, "branch_results", ()) or ()))
 
 
 def catalogue(packages: list[str]) -> list[StepEntry]:
@@ -128,7 +131,7 @@ def templates(entries: list[StepEntry]) -> list[dict[str, Any]]:
                 "id": str(uuid.uuid5(_NAMESPACE, f"{entry.package}.{entry.command}")),
                 "displayName": entry.summary or entry.function,
                 "description": entry.description,
-                "type": "Pipeline",
+                "type": "branch" if entry.branch_results else "Pipeline",
                 "category": entry.owner,
                 "params": [
                     {
@@ -139,7 +142,7 @@ def templates(entries: list[StepEntry]) -> list[dict[str, Any]]:
                         "parameterType": p.type,
                     }
                     for p in entry.parameters
-                ],
+                ] + [{"type": "result", "name": answer, "required": False} for answer in entry.branch_results],
                 "engineMeta": {"command": entry.command, "pkg": entry.package, "results": {"primaryType": entry.returns}},
             }
         )

@@ -110,3 +110,11 @@ def simple_retry(counter_name: str, max_retries: int, pipeline_context: Any) -> 
     return StepResponse(
         decision, {f"$globals.{counter_name}": current + 1 if decision == "retry" else current}
     )
+
+
+#: The answers these steps give, so the step catalogue offers them as branch steps with one
+#: ``result`` parameter per answer.
+compare.branch_results = ("equal", "not_equal")  # type: ignore[attr-defined]
+compare_values.branch_results = ("less", "equal", "greater")  # type: ignore[attr-defined]
+is_empty.branch_results = ("true", "false")  # type: ignore[attr-defined]
+simple_retry.branch_results = ("retry", "stop")  # type: ignore[attr-defined]

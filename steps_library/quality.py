@@ -196,3 +196,8 @@ def _bound(value: Any, dtype: pl.DataType, column: str) -> Any:
         raise PipelineException(
             f"check_range: bound {value!r} for column '{column}' is not a valid {dtype} (use ISO 8601)"
         ) from exc
+
+
+#: With ``fail=False`` each check answers ``passed`` or ``failed``: the catalogue offers them as branches.
+for _check in (check_row_count, check_not_null, check_unique, check_range):
+    setattr(_check, "branch_results", ("passed", "failed"))  # noqa: B010 - a plain function attribute

@@ -145,3 +145,13 @@ def test_schema_lists_every_documented_field(tmp_path: Path) -> None:
     for name in ("id", "stepId", "displayName", "type", "nextStepId", "nextStepOnError", "retryLimit",
                  "executeIfEmpty", "params", "engineMeta"):
         assert name in step, name
+
+
+def test_step_templates_mark_branch_steps_with_their_answers(tmp_path: Path) -> None:
+    templates = {t["engineMeta"]["command"]: t for t in json.loads(_metalus("steps", "--json", cwd=tmp_path).stdout)}
+    compare = templates["FlowSteps.compare"]
+    assert compare["type"] == "branch"
+    assert [p["name"] for p in compare["params"] if p["type"] == "result"] == ["equal", "not_equal"]
+    check = templates["QualitySteps.checkNotNull"]
+    assert [p["name"] for p in check["params"] if p["type"] == "result"] == ["passed", "failed"]
+    assert templates["DataReaderSteps.readCsv"]["type"] == "Pipeline"
