@@ -100,11 +100,14 @@ def run_application(
     journal: StepJournal | None = None,
     backend: ExecutionBackend | None = None,
     events: str | None = None,
+    validated: ValidationReport | None = None,
 ) -> RunResult:
     """Validate and run an application; return its result (``result.to_dict()`` is the document).
 
     Args:
         events: an fsspec URL or path where the run's events are written as JSON lines.
+        validated: the report of a validation already done on this application and these
+            parameters (it is then not validated again).
 
     Raises:
         ApplicationValidationError: the application is invalid (nothing ran).
@@ -121,6 +124,7 @@ def run_application(
                 application, dict(parameters or {}), source=source, run_id=run_id, max_workers=max_workers,
                 listeners=all_listeners, root_executions=root_executions, strict=strict,
                 credential_provider=credential_provider, journal=journal, backend=backend,
+                validated=validated,
             )
     finally:
         if event_log is not None:
@@ -142,10 +146,14 @@ def _run_application(
     credential_provider: Any,
     journal: StepJournal | None,
     backend: ExecutionBackend | None,
+    validated: ValidationReport | None = None,
 ) -> RunResult:
-    report, document, source_name = _checked(application, params, strict=strict, source=source)
-    report.raise_for_errors()
-    model = report.application or Application.model_validate(unwrap_application(document))
+    if validated is not None and validated.ok and validated.application is not None:
+        model, source_name = validated.application, validated.source
+    else:
+        report, document, source_name = _checked(application, params, strict=strict, source=source)
+        report.raise_for_errors()
+        model = report.application or Application.model_validate(unwrap_application(document))
     prepared = prepare_application(model, source_name, params)
     roots = root_executions
     if roots is None and isinstance(params.get("root-executions"), str):

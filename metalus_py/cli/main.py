@@ -234,11 +234,11 @@ def cmd_run(line: CommandLine) -> int:
         if store is None:
             return run_application(
                 location, line.parameters, source=location, run_id=run_id,
-                max_workers=options.max_workers, listeners=listeners, strict=options.strict,
+                max_workers=options.max_workers, listeners=listeners, strict=options.strict, validated=report,
             )
         from metalus_py.durable.session import start_run
 
-        return start_run(store, location, line.parameters, run_id=run_id, options=options)
+        return start_run(store, location, line.parameters, run_id=run_id, options=options, validated=report)
 
     try:
         return _with_progress(line, action, run_id=run_id)

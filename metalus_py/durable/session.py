@@ -30,6 +30,7 @@ from metalus_py.results import RunResult
 from metalus_py.runtime import KillSwitch
 from metalus_py.secrets import redact_secrets
 from metalus_py.state import ArtifactStore, LeaseHeldError, LeaseKeeper, RunRecord, StateStore
+from metalus_py.validation import ValidationReport
 
 _LOG = logging.getLogger("metalus_py.durable")
 
@@ -55,8 +56,9 @@ def start_run(
     *,
     run_id: str | None = None,
     options: RunOptions | None = None,
+    validated: ValidationReport | None = None,
 ) -> RunResult | RecordedRun:
-    """Validate, record and run an application.
+    """Validate (unless ``validated`` is the report of that already), record and run an application.
 
     With ``run_id`` of a run already recorded: a COMPLETE run is returned as recorded (idempotent
     submission: nothing runs); any other (failed, paused, killed, interrupted) is resumed.
@@ -75,8 +77,9 @@ def start_run(
             effective = existing.effective_parameters
             changes = {k: v for k, v in parameters.items() if k not in effective or effective[k] != v}
             return resume_run(store, run_id, changes, options=options)
-    report = validate_application(location, parameters, strict=options.strict, source=location)
-    report.raise_for_errors()
+    if validated is None or not validated.ok:
+        report = validate_application(location, parameters, strict=options.strict, source=location)
+        report.raise_for_errors()
     document = load_document(location)
     application = Application.model_validate(document)
     run_id = run_id or uuid.uuid4().hex[:12]
