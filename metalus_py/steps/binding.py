@@ -207,3 +207,28 @@ def _convert(value: Any, target: type) -> Any:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def fits_annotation(value: Any, annotation: Any) -> bool:
+    """Whether a literal ``value`` binds to an argument annotated ``annotation`` (as converted with
+    ``validateStepParameterTypes`` on; a scalar given to a ``list`` argument is wrapped)."""
+    target = _concrete(annotation)
+    if target is None or target is list or _matches(value, target):
+        return True
+    return _convert(value, target) is not _FAIL
+
+
+def admits_none(annotation: Any) -> bool:
+    """Whether ``None`` is an acceptable value for ``annotation`` (unannotated and ``Any`` admit it)."""
+    if annotation is inspect.Parameter.empty or annotation is Any or annotation is None or annotation is object:
+        return True
+    if isinstance(annotation, str):
+        return True  # an unresolved forward reference: unknown, so not reported
+    if annotation is type(None):
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        return any(admits_none(a) for a in typing.get_args(annotation))
+    if isinstance(annotation, typing.TypeVar):
+        return True
+    return False

@@ -55,6 +55,8 @@ class ValidationReport:
     problems: list[Problem] = field(default_factory=list)
     #: The parsed application, when it has no errors (so callers need not parse it again).
     application: Any = field(default=None, repr=False, compare=False)
+    #: Every global name the application's mapping strings, links and globals use (``None``: not computed).
+    used_globals: set[str] | None = field(default=None, repr=False, compare=False)
 
     def error(self, path: str, message: str, suggestion: str | None = None, *, subject: str | None = None) -> None:
         """Record an error at ``path`` (bracket form)."""

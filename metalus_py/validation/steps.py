@@ -36,12 +36,15 @@ class PipelineChecker:
     strict: bool
     broken: Broken
     _checked: set[int] = field(default_factory=set)
+    #: Every pipeline checked, in order (for the checks of mapping strings and signatures).
+    checked: list[FoundPipeline] = field(default_factory=list)
 
     def check(self, found: FoundPipeline) -> None:
         """Every problem of one pipeline, reported under ``found.prefix``."""
         if id(found.pipeline) in self._checked:
             return
         self._checked.add(id(found.pipeline))
+        self.checked.append(found)
         pipeline, prefix = found.pipeline, found.prefix
         pid = pipeline.id or "?"
         if not pipeline.id:

@@ -11,6 +11,7 @@ call it from here.
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import replace
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,7 @@ from metalus_py.validation.plan_checks import check_plan
 from metalus_py.validation.report import ValidationReport
 from metalus_py.validation.shapes import Broken, build_model, check_unknown_fields, json_path
 from metalus_py.validation.steps import PipelineChecker
+from metalus_py.validation.usage import check_usage
 
 __all__ = ["json_path", "validate_document", "validate_file"]
 
@@ -71,6 +73,7 @@ def validate_document(
     for problem in checks.problems:
         if not broken.hides(problem.path, problem.message):
             report.add(problem)
+    report.used_globals = checks.used_globals
     if report.ok:
         report.application = application
     return report
@@ -110,6 +113,10 @@ def _check_application(
         check_execution(index, execution, raw, application, checker)
     while library.pending:
         checker.check(library.pending.pop(0))
+    usage = ValidationReport(report.source)
+    report.used_globals = check_usage(application, document, checker, parameters, usage)
+    for problem in usage.problems:
+        report.add(replace(problem, severity="error") if strict and problem.severity == "warning" else problem)
 
 
 def _built_pipeline_manager(application: Application) -> Any:

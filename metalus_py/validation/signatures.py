@@ -1,0 +1,150 @@
+"""Step parameters against their declared ``type`` and the step function's signature.
+
+Errors: a literal ``value`` that contradicts the parameter's declared ``type`` (``"two"`` for an
+``integer``) or the function's type hint (``"yes"`` for a ``bool``); an argument the function
+requires (no default, a type that does not admit ``None``) that the step neither gives nor maps.
+Warning: a parameter name the function does not accept (Metalus ignores it; ``**kwargs`` takes
+any name).
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Callable
+from typing import Any
+
+from pydantic.alias_generators import to_camel
+
+from metalus_py.classes import snake_case
+from metalus_py.exceptions import MappingError
+from metalus_py.mapping.coercion import cast_to_type
+from metalus_py.model.pipeline import Parameter, PipelineStep
+from metalus_py.steps.binding import admits_none, fits_annotation, function_spec
+from metalus_py.validation.evaluated import literal
+from metalus_py.validation.plan_checks import did_you_mean
+from metalus_py.validation.report import ValidationReport
+from metalus_py.validation.shapes import at
+
+#: Declared types whose literal is checked, and the JSON kinds each cannot be.
+_NOT_ALLOWED: dict[str, tuple[type, ...]] = {
+    "list": (dict, bool, int, float),
+    "object": (list, bool, int, float),
+}
+_SCALAR_TYPES = ("integer", "int", "long", "short", "byte", "bigint", "boolean", "float", "double")
+
+
+def check_declared_types(step: PipelineStep, pipeline_id: str, path: str, report: ValidationReport) -> None:
+    """Literal values that contradict their parameter's declared ``type``."""
+    for index, param in enumerate(step.params):
+        kind = param.type_name
+        if kind in ("result", "script", "scalascript") or param.class_name:
+            continue
+        found, value = _literal_value(param)
+        if not found:
+            continue
+        where = f"parameter [{param.name}] of step [{step.id or '?'}] in pipeline [{pipeline_id}]"
+        expected = _declared_problem(value, kind)
+        if expected:
+            report.error(at(path, f"params[{index}].value"), f"{where} is declared {kind!r} but its value "
+                         f"{value!r} is not {expected}", f"give {expected}, or fix the parameter's type",
+                         subject=param.name)
+
+
+def _declared_problem(value: Any, kind: str) -> str | None:
+    if kind in _NOT_ALLOWED and isinstance(value, _NOT_ALLOWED[kind]):
+        return "a list" if kind == "list" else "an object"
+    if kind in _SCALAR_TYPES:
+        if isinstance(value, list | dict):
+            return "a single value"
+        try:
+            cast_to_type(value, kind)
+        except MappingError:
+            return "'true' or 'false'" if kind == "boolean" else f"a number ({kind})"
+    return None
+
+
+def _literal_value(param: Parameter) -> tuple[bool, Any]:
+    """The parameter's value when it is a literal (not a mapping string), after ``defaultValue``."""
+    raw = param.value if param.has_value() else param.default_value if param.has_default() else None
+    if raw is None:
+        return False, None
+    if isinstance(raw, str):
+        return literal(raw)
+    if isinstance(raw, list | dict):
+        return not _has_mapping(raw), raw
+    return True, raw
+
+
+def _has_mapping(value: Any) -> bool:
+    if isinstance(value, str):
+        return not literal(value)[0]
+    if isinstance(value, list):
+        return any(_has_mapping(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_mapping(v) for v in value.values())
+    return False
+
+
+def check_signature(
+    step: PipelineStep, function: Callable[..., Any], pipeline_id: str, path: str, report: ValidationReport
+) -> None:
+    """The step's parameters against ``function``'s signature (names, required arguments, type hints)."""
+    try:
+        spec = function_spec(function)
+    except (TypeError, ValueError):
+        return  # a builtin without a signature: nothing to compare
+    arguments = {a.name: a for a in spec.arguments if not a.is_context}
+    sid = step.id or "?"
+    covered: set[str] = set()
+    camel = _uses_camel(step)
+    for index, param in enumerate(step.params):
+        if param.name is None or param.type_name == "result":
+            continue
+        names = _python_names(param.name)
+        matched = next((n for n in names if n in arguments), None)
+        if matched is None:
+            if not spec.var_keyword and not any(n in ("pipelineContext", "pipeline_context") for n in names):
+                shown = sorted(to_camel(n) if camel else n for n in arguments)
+                report.warning(at(path, f"params[{index}].name"), f"parameter [{param.name}] of step [{sid}] in "
+                               f"pipeline [{pipeline_id}] is not an argument of {spec.name}"
+                               f"({', '.join(shown)}); it is ignored",
+                               did_you_mean(param.name, shown, 0.5) or "remove it or rename it to an argument",
+                               subject=param.name)
+            continue
+        covered.add(matched)
+        argument = arguments[matched]
+        if param.class_name or param.type_name in ("script", "scalascript"):
+            continue
+        found, value = _literal_value(param)
+        if not found or value is None:
+            continue
+        try:
+            value = cast_to_type(value, param.type_name)
+        except MappingError:
+            continue  # reported by the declared-type check
+        if not fits_annotation(value, argument.annotation):
+            hint = getattr(argument.annotation, "__name__", str(argument.annotation))
+            report.error(at(path, f"params[{index}].value"), f"parameter [{param.name}] of step [{sid}] in pipeline "
+                         f"[{pipeline_id}]: value {value!r} does not fit argument {matched!r} of {spec.name} "
+                         f"(annotated {hint})", f"give a {hint} value", subject=param.name)
+    for name, argument in arguments.items():
+        if name in covered or argument.has_default or admits_none(argument.annotation):
+            continue
+        shown = to_camel(name) if camel else name
+        hint = getattr(argument.annotation, "__name__", str(argument.annotation))
+        report.error(path, f"step [{sid}] in pipeline [{pipeline_id}] does not give argument {name!r} that "
+                     f"{spec.name} requires (no default, annotated {hint}); it would be called with None",
+                     f"add a parameter {{\"name\": \"{shown}\", ...}} with a value or a mapping", subject=name)
+
+
+def _python_names(name: str) -> list[str]:
+    names = []
+    for candidate in (name, snake_case(name)):
+        if keyword.iskeyword(candidate):
+            candidate += "_"
+        names.append(candidate)
+    return names
+
+
+def _uses_camel(step: PipelineStep) -> bool:
+    return any(p.name and "_" not in p.name and any(c.isupper() for c in p.name) for p in step.params)
