@@ -85,8 +85,8 @@ class GlobalsChecker:
         plain |= set(self.parameters)
         defined |= plain
         defined |= {p for p in (execution.parents or []) if isinstance(p, str)} | ancestors
-        kinds = {self.application.executions[by_id[a][0]].kind for a in ancestors if a in by_id}
-        if execution.kind == "fork" or "fork" in kinds:
+        # A pipeline shared by fork and other executions may name the fork value: None outside the fork.
+        if any(e.kind == "fork" for e in self.application.executions):
             defined |= FORK_GLOBALS
         return ExecutionScope(index, execution, ancestors, defined, links, plain)
 

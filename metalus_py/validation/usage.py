@@ -56,8 +56,7 @@ def check_usage(
                 check_signature(step, function, found.pipeline.id or "?", path, report)
                 dynamic |= _globals_set_by(step, function)
     runs = [_direct_pipelines(i, e, application, checker) for i, e in enumerate(application.executions)]
-    pipelines_of = {e.id: [f.pipeline.id for f in runs[i] if f.pipeline.id]
-                    for i, e in enumerate(application.executions) if e.id}
+    pipelines_of = {e.id: _declared_pipeline_ids(e, application) for e in application.executions if e.id}
     globals_checker = GlobalsChecker(application, document, report, parameters, pipelines_of, index.steps, dynamic)
     direct: set[int] = set()
     for i, execution in enumerate(application.executions):
@@ -101,6 +100,15 @@ def _globals_set_by(step: PipelineStep, function: Any) -> set[str]:
     names = set(_SETS_GLOBAL.findall(source))
     names |= {p.value for p in step.params if isinstance(p.value, str) and p.value.isidentifier()}
     return names
+
+
+def _declared_pipeline_ids(execution: Execution, application: Application) -> list[str]:
+    """The pipeline ids an execution runs (found or not: an unknown one is reported elsewhere)."""
+    ids = list(execution.pipeline_ids or []) or [p.id for p in execution.pipelines or [] if p.id]
+    if not execution.pipeline_ids and not execution.pipelines:
+        ids = [p.id for p in application.pipelines if p.id]
+    ids += list(execution.evaluation_pipeline_ids or []) or [p.id for p in execution.evaluation_pipelines or [] if p.id]
+    return ids
 
 
 def _direct_pipelines(index: int, execution: Execution, application: Application,
