@@ -1,19 +1,37 @@
-"""Splitting a command line into known options and Metalus ``--name value`` pairs (any order)."""
+"""Splitting a command line into the command's own options and Metalus ``--name value`` pairs.
+
+Options belong to their command (``COMMAND_OPTIONS``): an option of another command (``--limit``
+given to ``run``) is a ``--name value`` pair like any other, which becomes a global for the
+commands that take globals (``run``, ``validate``, ``plan``, ``resume``, ``retrigger``); the other
+commands reject it with a suggestion. Options and pairs may come in any order.
+"""
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
 from metalus_py.exceptions import ApplicationError
 from metalus_py.loader import parse_cli_pairs
 
-#: Options that take a value, and flags, of every command.
-VALUE_OPTIONS = frozenset(
-    {"--output-json", "--run-id", "--state", "--persist", "--max-workers", "--format", "--from", "--step",
-     "--limit", "--events", "--grace", "--package", "--artifacts"}
-)
-FLAGS = frozenset({"--strict", "--quiet", "--verbose", "--json", "-q", "-v", "--help", "-h", "--no-progress"})
+#: Flags every command accepts.
+COMMON_FLAGS = frozenset({"--quiet", "-q", "--verbose", "-v", "--help", "-h"})
+_RUNNING = frozenset({"--output-json", "--state", "--persist", "--max-workers", "--artifacts", "--events"})
+
+#: command -> (options that take a value, flags, whether ``--name value`` pairs (globals) are accepted).
+COMMAND_OPTIONS: dict[str, tuple[frozenset[str], frozenset[str], bool]] = {
+    "run": (_RUNNING | {"--run-id"}, frozenset({"--strict", "--no-progress"}), True),
+    "resume": (_RUNNING, frozenset({"--strict", "--no-progress"}), True),
+    "retrigger": (_RUNNING | {"--from"}, frozenset({"--strict", "--no-progress"}), True),
+    "validate": (frozenset(), frozenset({"--strict", "--json"}), True),
+    "plan": (frozenset({"--format"}), frozenset({"--strict"}), True),
+    "kill": (frozenset({"--step", "--grace", "--state"}), frozenset(), False),
+    "runs": (frozenset({"--limit", "--state"}), frozenset({"--json"}), False),
+    "show": (frozenset({"--state"}), frozenset({"--json"}), False),
+    "steps": (frozenset({"--package"}), frozenset({"--json"}), False),
+    "schema": (frozenset(), frozenset(), False),
+}
 
 
 @dataclass
@@ -22,6 +40,9 @@ class CommandLine:
     options: dict[str, str] = field(default_factory=dict)
     flags: set[str] = field(default_factory=set)
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: The options and flags of this command (for did-you-mean on unused parameters).
+    known: tuple[str, ...] = ()
+    command: str = "run"
 
     def option(self, name: str, default: str | None = None) -> str | None:
         return self.options.get(name, default)
@@ -30,19 +51,28 @@ class CommandLine:
         return any(n in self.flags for n in names)
 
 
-def split_command_line(arguments: list[str]) -> CommandLine:
-    """Known options anywhere; other ``--name value`` pairs become parameters (globals).
+def command_options(command: str) -> tuple[str, ...]:
+    """Every option and flag of ``command`` (long forms), sorted."""
+    values, flags, _ = COMMAND_OPTIONS.get(command, (frozenset(), frozenset(), True))
+    return tuple(sorted(o for o in values | flags | COMMON_FLAGS if o.startswith("--")))
+
+
+def split_command_line(arguments: list[str], command: str = "run") -> CommandLine:
+    """The command's options anywhere; other ``--name value`` pairs become parameters (globals).
 
     Raises:
-        ApplicationError: an option without its value, or a malformed pair.
+        ApplicationError: an option without its value, a malformed pair, or a pair given to a
+            command that takes none.
     """
-    line = CommandLine()
+    values, flags, takes_pairs = COMMAND_OPTIONS.get(command, (frozenset(), frozenset(), True))
+    flags = flags | COMMON_FLAGS
+    line = CommandLine(known=command_options(command), command=command)
     pairs: list[str] = []
     index = 0
     while index < len(arguments):
         token = arguments[index]
         name, eq, inline = token.partition("=")
-        if name in VALUE_OPTIONS:
+        if name in values:
             if eq:
                 line.options[name] = inline
                 index += 1
@@ -51,10 +81,14 @@ def split_command_line(arguments: list[str]) -> CommandLine:
                 raise ApplicationError(f"option {name} needs a value")
             line.options[name] = arguments[index + 1]
             index += 2
-        elif token in FLAGS:
+        elif token in flags:
             line.flags.add(token)
             index += 1
         elif token.startswith("--"):
+            if not takes_pairs:
+                close = difflib.get_close_matches(name, line.known, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else f" (options: {', '.join(line.known)})"
+                raise ApplicationError(f"unknown option {name} for metalus {command}{hint}")
             pairs.extend(arguments[index : index + 2])
             index += 2
         else:
@@ -62,3 +96,13 @@ def split_command_line(arguments: list[str]) -> CommandLine:
             index += 1
     line.parameters = parse_cli_pairs(pairs)
     return line
+
+
+def suggestion_options(command: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    """For unused ``--name value`` pairs: the options to suggest (those of every command that runs
+    or checks an application), and the options that belong to another command only."""
+    running = ("run", "validate", "plan", "resume", "retrigger")
+    suggest = sorted({o for c in running for o in command_options(c)})
+    own = set(command_options(command))
+    elsewhere = {o: c for c in COMMAND_OPTIONS for o in command_options(c) if o not in own and o not in suggest}
+    return tuple(suggest), elsewhere

@@ -12,11 +12,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from metalus_py.cli.arguments import CommandLine, split_command_line
+from metalus_py.cli.arguments import CommandLine, split_command_line, suggestion_options
+from metalus_py.cli.help import command_help, did_you_mean_command
 from metalus_py.exceptions import ApplicationError
 from metalus_py.secrets import redact_known
+from metalus_py.validation.cli_parameters import check_command_line_parameters
 
-USAGE = """usage: metalus COMMAND [ARGS]
+USAGE = """usage: metalus COMMAND [ARGS]   (metalus --version; --help or -h anywhere prints help and runs nothing)
 
 commands:
   run APP.json [--name value ...]   validate and run an application
@@ -45,16 +47,20 @@ INVALID = 2
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``metalus`` console script."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if not arguments or arguments[0] in ("-h", "--help", "help"):
-        print(USAGE)
+    if "--version" in arguments:
+        print(f"metalus {_version()}")
+        return 0
+    if not arguments or arguments[0] == "help" or "-h" in arguments or "--help" in arguments:
+        print(command_help(arguments[0] if arguments and arguments[0] in COMMANDS else None, USAGE))
         return 0 if arguments else INVALID
     command, rest = arguments[0], arguments[1:]
     handler = COMMANDS.get(command)
     if handler is None:
-        print(f"metalus: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
+        close = did_you_mean_command(command, list(COMMANDS))
+        print(f"metalus: unknown command {command!r}{close}\n\n{USAGE}", file=sys.stderr)
         return INVALID
     try:
-        line = split_command_line(rest)
+        line = split_command_line(rest, command)
     except ApplicationError as exc:
         print(f"metalus {command}: {exc}", file=sys.stderr)
         return INVALID
@@ -72,6 +78,15 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("metalus_py")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _configure_logging(line: CommandLine) -> None:
@@ -107,6 +122,12 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
+def _check_parameters(report: Any, line: CommandLine) -> None:
+    """Warn (error with ``--strict``) about ``--name value`` pairs the application never uses."""
+    suggest, elsewhere = suggestion_options(line.command)
+    check_command_line_parameters(report, line.parameters, suggest, strict=line.flag("--strict"), elsewhere=elsewhere)
+
+
 def _application_argument(line: CommandLine, command: str) -> str:
     if len(line.positionals) != 1:
         raise ApplicationError(f"expected one application file (metalus {command} APP.json), got {line.positionals}")
@@ -118,6 +139,7 @@ def cmd_validate(line: CommandLine) -> int:
 
     location = _application_argument(line, "validate")
     report = validate_application(location, line.parameters, strict=line.flag("--strict"), source=location)
+    _check_parameters(report, line)
     if line.flag("--json"):
         print(json.dumps({"valid": report.ok, "problems": [p.to_dict() for p in report.problems]}, indent=2))
     else:
@@ -223,9 +245,12 @@ def cmd_run(line: CommandLine) -> int:
     from metalus_py.api import validate_application
 
     report = validate_application(location, line.parameters, strict=line.flag("--strict"), source=location)
+    _check_parameters(report, line)
     if not report.ok:
         print(redact_known(report.format()), file=sys.stderr)
         return INVALID
+    if report.warnings and not line.flag("--quiet", "-q"):
+        print(redact_known(report.format()), file=sys.stderr)
     store = _open_store(line)
     run_id = line.option("--run-id") or uuid.uuid4().hex[:12]
 
@@ -385,7 +410,8 @@ def cmd_plan(line: CommandLine) -> int:
     fmt = line.option("--format", "text") or "text"
     if fmt not in ("text", "mermaid", "dot"):
         raise ApplicationError(f"--format must be text, mermaid or dot, got {fmt!r}")
-    report = validate_application(location, line.parameters, source=location)
+    report = validate_application(location, line.parameters, strict=line.flag("--strict"), source=location)
+    _check_parameters(report, line)
     if not report.ok:
         print(report.format(), file=sys.stderr)
         return INVALID

@@ -75,7 +75,18 @@ def check_usage(
             for step_index, step in enumerate(found.pipeline.steps):
                 for evaluated in step_strings(step, at(found.prefix, f"steps[{step_index}]")):
                     globals_checker.note_used(evaluated.text)
-    return globals_checker.used | set(all_link_names(document)) | dynamic
+    declared = set(application.required_parameters) | _global_keys(document)
+    return globals_checker.used | set(all_link_names(document)) | dynamic | declared
+
+
+def _global_keys(document: Mapping[str, Any]) -> set[str]:
+    """Names defined in the globals of the application and of its executions."""
+    names: set[str] = set()
+    for holder in [document, *(document.get("executions") or [])]:
+        globals_ = holder.get("globals") if isinstance(holder, Mapping) else None
+        if isinstance(globals_, Mapping):
+            names.update(str(k) for k in globals_)
+    return names
 
 
 def _function(checker: PipelineChecker, step: PipelineStep) -> Any:
