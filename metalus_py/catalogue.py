@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from metalus_py.steps.binding import CONTEXT_NAMES
+from metalus_py.steps.contracts import declared_schema
 
 _NAMESPACE = uuid.UUID("6f1c2b0e-8a3d-4c55-9d7e-3b6a1f0c9e21")
 
@@ -42,6 +43,8 @@ class StepEntry:
     returns: str = ""
     #: The answers of a step usable as a branch (its ``branch_results`` attribute), else empty.
     branch_results: tuple[str, ...] = ()
+    #: The contract of the step's result (``outputSchema``), when the function declares one.
+    output_schema: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def command(self) -> str:
@@ -82,7 +85,8 @@ def describe(function: Any, *, package: str, owner: str, name: str) -> StepEntry
     summary = doc.splitlines()[0].strip() if doc else ""
     return StepEntry(package, owner, name, summary, doc, tuple(parameters),
                      _type_name(hints.get("return", signature.return_annotation)),
-                     tuple(str(r) for r in getattr(function, "branch_results", ()) or ()))
+                     tuple(str(r) for r in getattr(function, "branch_results", ()) or ()),
+                     declared_schema(function))
 
 
 def catalogue(packages: list[str]) -> list[StepEntry]:
@@ -144,6 +148,7 @@ def templates(entries: list[StepEntry]) -> list[dict[str, Any]]:
                     for p in entry.parameters
                 ] + [{"type": "result", "name": answer, "required": False} for answer in entry.branch_results],
                 "engineMeta": {"command": entry.command, "pkg": entry.package, "results": {"primaryType": entry.returns}},
+                **({"outputSchema": entry.output_schema} if entry.output_schema else {}),
             }
         )
     return out

@@ -104,7 +104,11 @@ def load_pipeline_file(directory: str, pipeline_id: str) -> Pipeline | None:
     document = parse_json(text, location)
     if isinstance(document, list):
         document = document[0] if document else None
-    return Pipeline.model_validate(document) if isinstance(document, dict) else None
+    if not isinstance(document, dict):
+        return None
+    pipeline = Pipeline.model_validate(document)
+    pipeline.locate(location)
+    return pipeline
 
 
 def base_directory(location: str) -> str:

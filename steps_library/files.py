@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from metalus_py.exceptions import PipelineException
+from metalus_py.steps.contracts import output_schema
 from steps_library import _fs
 
 
@@ -46,6 +47,7 @@ def list_files(
     return [_fs.to_url(fs, item, path) for item in sorted(found)]
 
 
+@output_schema({"type": "boolean"})
 def exists(path: str, storage_options: dict[str, Any] | None = None) -> bool:
     """Whether a file or directory exists.
 
@@ -57,6 +59,7 @@ def exists(path: str, storage_options: dict[str, Any] | None = None) -> bool:
     return bool(fs.exists(fs_path))
 
 
+@output_schema({"type": "integer", "minimum": 0})
 def get_size(path: str, storage_options: dict[str, Any] | None = None) -> int:
     """The size in bytes of a file (of every file below it, for a directory).
 

@@ -15,8 +15,12 @@ from typing import Any
 import polars as pl
 
 from metalus_py.exceptions import PipelineException
+from metalus_py.steps.contracts import output_schema
 from metalus_py.steps.response import StepResponse
 from steps_library._frames import Frame, as_list, require_columns, to_lazy
+
+#: Every check answers ``passed`` or ``failed`` (details in its named returns).
+_CHECK_RESULT = {"type": "string", "enum": ["passed", "failed"]}
 
 
 def _result(check: str, offending: int, rows: int, message: str, fail: bool, **details: Any) -> StepResponse:
@@ -38,6 +42,7 @@ def _result(check: str, offending: int, rows: int, message: str, fail: bool, **d
     )
 
 
+@output_schema(_CHECK_RESULT)
 def check_row_count(
     data_frame: Frame, min_rows: int | None = 1, max_rows: int | None = None, fail: bool = True
 ) -> StepResponse:
@@ -59,6 +64,7 @@ def check_row_count(
     return _result("rowCount", short + over, rows, message, fail, minRows=min_rows, maxRows=max_rows)
 
 
+@output_schema(_CHECK_RESULT)
 def check_not_null(data_frame: Frame, columns: list[str], fail: bool = True) -> StepResponse:
     """Check that columns hold no nulls (NaN in float columns counts as null).
 
@@ -97,6 +103,7 @@ def check_not_null(data_frame: Frame, columns: list[str], fail: bool = True) -> 
     )
 
 
+@output_schema(_CHECK_RESULT)
 def check_unique(data_frame: Frame, columns: list[str], fail: bool = True) -> StepResponse:
     """Check that the combination of ``columns`` is unique across rows.
 
@@ -126,6 +133,7 @@ def check_unique(data_frame: Frame, columns: list[str], fail: bool = True) -> St
     return _result("uniqueCheck", offending, rows, message, fail, duplicateKeys=keys)
 
 
+@output_schema(_CHECK_RESULT)
 def check_range(
     data_frame: Frame,
     column: str,

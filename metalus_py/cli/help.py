@@ -15,9 +15,7 @@ def command_help(command: str | None, usage: str) -> str:
     block: list[str] = []
     for line in lines:
         stripped = line.strip()
-        if not block and (stripped == command or stripped.startswith(f"{command} ")):
-            block.append(line)
-        elif block and line.startswith("      "):
+        if not block and (stripped == command or stripped.startswith(f"{command} ")) or block and line.startswith("      "):
             block.append(line)
         elif block:
             break

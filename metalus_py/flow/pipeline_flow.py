@@ -23,6 +23,7 @@ from metalus_py.exceptions import (
     StepError,
     StepKilledException,
 )
+from metalus_py.flow.step_location import locate_failure
 from metalus_py.flow.structure import FlowStructure
 from metalus_py.flow.tracker import StepTracker
 from metalus_py.logcontext import step_ids
@@ -30,7 +31,8 @@ from metalus_py.mapping import map_parameter, map_value
 from metalus_py.model.pipeline import Pipeline, PipelineStep
 from metalus_py.records import StepRecord
 from metalus_py.runtime import StepKey
-from metalus_py.steps.binding import bind_arguments
+from metalus_py.steps.binding import bind_arguments, none_arguments
+from metalus_py.steps.contracts import check_output, declared_schema
 from metalus_py.steps.response import (
     GLOBAL_LINK_PREFIX,
     GLOBALS_PREFIX,
@@ -175,6 +177,7 @@ def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, pa
         failure = None
     ctx.globals.pop("stepRetryCount", None)
     if failure is not None:
+        locate_failure(failure, run.pipeline, step)
         if not isinstance(failure, StepKilledException) and ctx.services.kill.step_killed(key):
             failure = StepKilledException(f"step {key} was killed: {failure}", step_id=step_id,
                                           pipeline_id=run.pipeline_id, cause=failure)
@@ -261,13 +264,22 @@ def map_step_parameters(step: PipelineStep, ctx: PipelineContext, pipeline_id: s
     for index, param in enumerate(step.params):
         if param.type_name == "result" or param.name is None:
             continue
-        value = map_parameter(param, ctx)
+        try:
+            value = map_parameter(param, ctx)
+        except PipelineException as exc:
+            exc.details.setdefault("parameter", param.name)
+            raise
+        except Exception as exc:
+            raise MappingError(f"parameter [{param.name}] of step [{step.id}] in pipeline [{pipeline_id}] could not "
+                               f"be mapped: {type(exc).__name__}: {exc}", step_id=step.id, pipeline_id=pipeline_id,
+                               parameter=param.name) from exc
         if value is None and param.required:
             raise MappingError(
                 f"required parameter [{param.name}] (params[{index}]) of step [{step.id}] in pipeline "
                 f"[{pipeline_id}] has no value: {param.value!r} resolved to nothing",
                 step_id=step.id,
                 pipeline_id=pipeline_id,
+                parameter=param.name,
             )
         values[param.name] = value
     return values
@@ -290,7 +302,23 @@ def _call_function(
         function, values, ctx, validate_types=validate, step_id=step.id, pipeline_id=run.pipeline_id
     )
     ctx.step_metrics = record.metrics
-    return as_step_response(function(*args, **kwargs))
+    try:
+        result = function(*args, **kwargs)
+    except PipelineException:
+        raise
+    except Exception as exc:
+        error = StepError.wrap(exc, step_id=step.id, pipeline_id=run.pipeline_id)
+        suspects = none_arguments(function, kwargs)
+        if suspects:  # name the parameter involved: an argument that cannot be None was given None
+            error.details["parameter"] = suspects[0]
+            error.message = f"{error.message} (argument {suspects[0]!r} was None)"
+            error.args = (error.message,)
+        raise error from exc
+    response = as_step_response(result)
+    schema = step.output_schema if step.output_schema is not None else declared_schema(function)
+    if schema:
+        check_output(schema, response.primary_return, step_id=step.id, pipeline_id=run.pipeline_id)
+    return response
 
 
 def _finish(

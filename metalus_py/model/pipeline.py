@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import Field, PrivateAttr, StrictBool, StrictInt
 
 from metalus_py.model.base import FileModel
 
@@ -84,6 +84,8 @@ class PipelineStep(FileModel):
     pipeline_id: str | None = None
     #: ``False`` keeps this step's output out of the artifact store.
     persist: StrictBool | None = None
+    #: The contract of the step's result: a JSON Schema, or ``{"columns": {...}, "required": [...]}``.
+    output_schema: Any = None
 
     @cached_property
     def type_name(self) -> str:
@@ -109,6 +111,17 @@ class Pipeline(FileModel):
     description: str | None = None
     step_group_result: str | None = None
     parameters: dict[str, Any] | None = None
+    #: Where the pipeline is defined (``executions[0].pipelines[1]``), set when an application is prepared.
+    _location: str | None = PrivateAttr(default=None)
+
+    @property
+    def location(self) -> str | None:
+        return self._location
+
+    def locate(self, location: str) -> None:
+        """Record where this pipeline is defined (kept when already known)."""
+        if self._location is None:
+            self._location = location
 
     def step_map(self) -> dict[str, PipelineStep]:
         """Steps by id (the last definition wins, as Metalus)."""

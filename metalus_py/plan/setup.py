@@ -143,6 +143,17 @@ def evaluation_pipelines(
     return found, missing
 
 
+def locate_pipelines(application: Application) -> None:
+    """Record on each pipeline of the file where it is defined (named by run-time step errors)."""
+    for j, pipeline in enumerate(application.pipelines):
+        pipeline.locate(f"pipelines[{j}]")
+    for k, execution in enumerate(application.executions):
+        for j, pipeline in enumerate(execution.pipelines or []):
+            pipeline.locate(f"executions[{k}].pipelines[{j}]")
+        for j, pipeline in enumerate(execution.evaluation_pipelines or []):
+            pipeline.locate(f"executions[{k}].evaluationPipelines[{j}]")
+
+
 def prepare_application(application: Application, source: str, parameters: dict[str, Any]) -> PreparedApplication:
     """Resolve globals and pipelines of every execution (no step runs).
 
@@ -153,6 +164,7 @@ def prepare_application(application: Application, source: str, parameters: dict[
     for section in ("sparkConf", "sparkListeners", "sparkUdfs", "json4sSerializers"):
         if getattr(application, _snake(section)) is not None:
             _LOG.warning("%s: section %r only means something to Spark and is ignored", source, section)
+    locate_pipelines(application)
     pipelines = {p.id: p for p in application.pipelines if p.id}
     manager = MapPipelineManager(pipelines, pipeline_directories(source, application.step_packages))
     app_parameters = application.pipeline_parameters.as_dict() if application.pipeline_parameters else {}

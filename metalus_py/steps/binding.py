@@ -155,6 +155,7 @@ def _fit(
         f"of type [{declared}] for method [{function}] in step [{step_id}] in pipeline [{pipeline_id}]",
         step_id=step_id,
         pipeline_id=pipeline_id,
+        parameter=argument.name,
     )
 
 
@@ -229,6 +230,11 @@ def admits_none(annotation: Any) -> bool:
     origin = typing.get_origin(annotation)
     if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
         return any(admits_none(a) for a in typing.get_args(annotation))
-    if isinstance(annotation, typing.TypeVar):
-        return True
-    return False
+    return isinstance(annotation, typing.TypeVar)
+
+
+def none_arguments(function: Callable[..., Any], keywords: Mapping[str, Any]) -> list[str]:
+    """Arguments bound to ``None`` whose annotation does not admit it (the likely cause of a failure)."""
+    spec = function_spec(function)
+    return [a.name for a in spec.arguments
+            if not a.is_context and a.name in keywords and keywords[a.name] is None and not admits_none(a.annotation)]

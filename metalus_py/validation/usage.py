@@ -22,6 +22,7 @@ from metalus_py.validation.evaluated import step_strings
 from metalus_py.validation.globals_use import GlobalsChecker, all_link_names
 from metalus_py.validation.lookup import FoundPipeline
 from metalus_py.validation.loops import check_loops
+from metalus_py.validation.output_schemas import check_output_schema
 from metalus_py.validation.references import PipelineIndex, check_references, global_inputs
 from metalus_py.validation.report import ValidationReport
 from metalus_py.validation.shapes import at
@@ -51,6 +52,7 @@ def check_usage(
         for step_index, step in enumerate(found.pipeline.steps):
             path = at(found.prefix, f"steps[{step_index}]")
             check_declared_types(step, found.pipeline.id or "?", path, report)
+            check_output_schema(step, found.pipeline.id or "?", path, report)
             function = _function(checker, step)
             if function is not None:
                 check_signature(step, function, found.pipeline.id or "?", path, report)

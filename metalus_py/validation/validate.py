@@ -11,8 +11,8 @@ call it from here.
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from metalus_py.exceptions import ApplicationError
