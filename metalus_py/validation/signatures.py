@@ -130,19 +130,17 @@ def check_signature(
     for name, argument in arguments.items():
         if name in covered or argument.has_default or admits_none(argument.annotation):
             continue
-        shown = to_camel(name) if camel else name
+        label = to_camel(name) if camel else name
         hint = getattr(argument.annotation, "__name__", str(argument.annotation))
         report.error(path, f"step [{sid}] in pipeline [{pipeline_id}] does not give argument {name!r} that "
                      f"{spec.name} requires (no default, annotated {hint}); it would be called with None",
-                     f"add a parameter {{\"name\": \"{shown}\", ...}} with a value or a mapping", subject=name)
+                     f"add a parameter {{\"name\": \"{label}\", ...}} with a value or a mapping", subject=name)
 
 
 def _python_names(name: str) -> list[str]:
-    names = []
+    names: list[str] = []
     for candidate in (name, snake_case(name)):
-        if keyword.iskeyword(candidate):
-            candidate += "_"
-        names.append(candidate)
+        names.append(f"{candidate}_" if keyword.iskeyword(candidate) else candidate)
     return names
 
 

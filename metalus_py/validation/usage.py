@@ -40,9 +40,9 @@ def check_usage(
     index = PipelineIndex()
     for found in checker.checked:
         index.add(found.pipeline)
-    for holder in [application, *application.executions]:
-        if holder.pipeline_parameters is not None:
-            for pid, values in holder.pipeline_parameters.as_dict().items():
+    for holder in [application.pipeline_parameters, *(e.pipeline_parameters for e in application.executions)]:
+        if holder is not None:
+            for pid, values in holder.as_dict().items():
                 index.parameter_keys.setdefault(pid, set()).update(values)
     dynamic: set[str] = set()
     for found in checker.checked:
