@@ -130,7 +130,7 @@ class GlobalsChecker:
         if name in executions and name not in scope.plain:
             if name not in scope.ancestors:
                 self.report.error(path, f"{token.text!r} names execution [{name}], which is not an ancestor of "
-                                  f"execution [{eid}]{used}; it is always None",
+                                  f"execution [{eid}]{used if via else ''}; it is always None",
                                   did_you_mean(name, sorted(scope.ancestors)) or
                                   f"add {name!r} to the parents of [{eid}]", subject=name)
                 return

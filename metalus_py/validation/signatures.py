@@ -126,7 +126,7 @@ def check_signature(
             hint = getattr(argument.annotation, "__name__", str(argument.annotation))
             report.error(at(path, f"params[{index}].value"), f"parameter [{param.name}] of step [{sid}] in pipeline "
                          f"[{pipeline_id}]: value {value!r} does not fit argument {matched!r} of {spec.name} "
-                         f"(annotated {hint})", f"give a {hint} value", subject=param.name)
+                         f"(annotated {hint})", f"give a value of type {hint}", subject=param.name)
     for name, argument in arguments.items():
         if name in covered or argument.has_default or admits_none(argument.annotation):
             continue
