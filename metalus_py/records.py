@@ -32,9 +32,17 @@ class ErrorInfo:
     traceback: str | None = None
     step_id: str | None = None
     pipeline_id: str | None = None
+    #: Where the failing step (and parameter) is defined in the application file, when known.
+    json_path: str | None = None
+    parameter: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "message": self.message, "stepId": self.step_id, "pipelineId": self.pipeline_id}
+        out = {"type": self.type, "message": self.message, "stepId": self.step_id, "pipelineId": self.pipeline_id}
+        if self.json_path:
+            out["jsonPath"] = self.json_path
+            if self.parameter:
+                out["parameter"] = self.parameter
+        return out
 
 
 @dataclass

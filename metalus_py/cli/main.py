@@ -391,8 +391,17 @@ def _summary(document: dict[str, Any]) -> str:
     lines = [f"run {document['runId']} {document['status']}{took} ({parts})"]
     for key, execution in document["executions"].items():
         if execution.get("status") != "COMPLETE":
-            lines.append(f"  {key}: {execution.get('status')} - {execution.get('reason') or ''}")
+            lines.append(f"  {key}: {execution.get('status')} - {execution.get('reason') or ''}{_located(execution)}")
     return "\n".join(lines)
+
+
+def _located(execution: dict[str, Any]) -> str:
+    """`` [at executions[0].pipelines[0].steps[2].params[1] (parameter count)]`` for a step failure."""
+    error = execution.get("error")
+    if not isinstance(error, dict) or not error.get("jsonPath"):
+        return ""
+    parameter = f" (parameter {error['parameter']})" if error.get("parameter") else ""
+    return f" [at {error['jsonPath']}{parameter}]"
 
 
 def _write_text(location: str, text: str) -> None:

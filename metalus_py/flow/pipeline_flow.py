@@ -311,8 +311,6 @@ def _call_function(
         suspects = none_arguments(function, kwargs)
         if suspects:  # name the parameter involved: an argument that cannot be None was given None
             error.details["parameter"] = suspects[0]
-            error.message = f"{error.message} (argument {suspects[0]!r} was None)"
-            error.args = (error.message,)
         raise error from exc
     response = as_step_response(result)
     schema = step.output_schema if step.output_schema is not None else declared_schema(function)

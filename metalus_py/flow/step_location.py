@@ -1,17 +1,16 @@
 """Naming where a failing step is defined: its JSON path and the parameter involved.
 
-A step's failure gets ``json_path`` (``executions[0].pipelines[0].steps[2]``, or
-``steps[2]`` of the pipeline when the pipeline's place in a file is unknown) and, when one is
-involved, ``parameter`` in its ``details``; mapping, binding, definition and output-contract
-errors (the ones a user fixes in the file) also name them in their message.
+A step's failure gets ``json_path`` (``executions[0].pipelines[0].steps[2]``, with
+``.params[i]`` when a parameter is involved; ``pipeline [P] steps[2]`` when the pipeline's place
+in a file is unknown) and ``parameter`` in its ``details``. The run result document carries them
+as ``jsonPath``/``parameter`` of the error, and the command line prints them.
 """
 
 from __future__ import annotations
 
 from metalus_py.classes import snake_case
-from metalus_py.exceptions import MappingError, PipelineException, StepDefinitionError, StepError
+from metalus_py.exceptions import PipelineException
 from metalus_py.model.pipeline import Pipeline, PipelineStep
-from metalus_py.steps.contracts import OutputContractError
 
 
 def step_path(pipeline: Pipeline, step: PipelineStep) -> str:
@@ -24,24 +23,28 @@ def step_path(pipeline: Pipeline, step: PipelineStep) -> str:
 
 
 def locate_failure(error: PipelineException, pipeline: Pipeline, step: PipelineStep) -> None:
-    """Record the step's JSON path (and parameter) on ``error``, once (the innermost step wins)."""
+    """Record the step's JSON path (and the parameter, as the file names it) on ``error``, once
+    (the innermost step wins). The message is left as the step raised it."""
     if "json_path" in error.details:
         return
     path = step_path(pipeline, step)
     parameter = error.details.get("parameter")
-    shown = path
     if isinstance(parameter, str):
         index = _param_index(step, parameter)
         if index is not None:
-            shown = f"{path}.params[{index}]"
-            parameter = step.params[index].name
-        shown = f"{shown} (parameter {parameter})"
+            path = f"{path}.params[{index}]"
+            error.details["parameter"] = step.params[index].name
     error.details["json_path"] = path
-    if isinstance(error, MappingError | StepDefinitionError | StepError | OutputContractError) or type(
-        error
-    ) is PipelineException and isinstance(parameter, str):
-        error.message = f"{error.message} [at {shown}]"
-        error.args = (error.message,)
+
+
+def where(error: BaseException) -> str | None:
+    """``executions[0].pipelines[0].steps[2].params[1] (parameter count)`` for a located failure."""
+    details = getattr(error, "details", None) or {}
+    path = details.get("json_path")
+    if not isinstance(path, str):
+        return None
+    parameter = details.get("parameter")
+    return f"{path} (parameter {parameter})" if isinstance(parameter, str) else path
 
 
 def _param_index(step: PipelineStep, name: str) -> int | None:

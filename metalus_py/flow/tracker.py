@@ -28,7 +28,14 @@ def error_info(error: BaseException) -> ErrorInfo:
         traceback=text,
         step_id=getattr(error, "step_id", None),
         pipeline_id=getattr(error, "pipeline_id", None),
+        json_path=_detail(error, "json_path"),
+        parameter=_detail(error, "parameter"),
     )
+
+
+def _detail(error: BaseException, name: str) -> str | None:
+    value = (getattr(error, "details", None) or {}).get(name)
+    return value if isinstance(value, str) else None
 
 
 class StepTracker:

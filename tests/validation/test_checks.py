@@ -336,7 +336,7 @@ def test_bad_mapping_syntax(check: Check, value: Any) -> None:
         report.format())
 
 
-@pytest.mark.parametrize("value", ["@MARK", "!a || @MARK.c || default", "Hello ${name}!", "50$", "Hi \\${x",
+@pytest.mark.parametrize("value", ["@MARK", "!a || @MARK.c || default", "Hello ${MARK}!", "50$", "Hi \\${x",
                                    "text with @ sign"])
 def test_good_mapping_strings(check: Check, value: str) -> None:
     assert check(_with_param({"name": "value", "value": value})).ok

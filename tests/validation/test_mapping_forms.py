@@ -25,7 +25,7 @@ def _step(sid: str, value: Any, nxt: str | None = None, command: str = "ResultSt
 
 
 def _every_form() -> dict[str, Any]:
-    group = {"id": "GROUP_P", "steps": [_step("G1", "!fromParent"), _step("G2", "@G1", None)]}
+    group = {"id": "GROUP_P", "steps": [_step("G1", "!fromParent", "G2"), _step("G2", "@G1", None)]}
     main_steps = [
         _step("A", "!inputPath", "B"),
         _step("B", "@A || !fallback || literal", "C"),
@@ -33,7 +33,7 @@ def _every_form() -> dict[str, Any]:
         _step("D", "$A", "E"),
         _step("E", "@LastStepId", "F"),
         _step("F", "@MAIN.A", "G"),
-        _step("G", "files: ${inputPath} and !{outputPath}/out.parquet", "H"),
+        _step("G", "files: !{inputPath}, @{A}, ${threshold} and !{outputPath}/out.parquet", "H"),
         _step("H", "?A", "I"),
         _step("I", r"\d{5}-[a-z]{2,3} and \!{escaped}", "J"),
         _step("J", "$threshold", "K"),
