@@ -97,3 +97,18 @@ def test_required_parameters_and_engine_settings_are_never_warned(tmp_path: Path
 def test_command_without_globals_rejects_an_unknown_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["runs", "--limt", "5"]) == 2
     assert "unknown option --limt for metalus runs; did you mean '--limit'?" in capsys.readouterr().err
+
+
+def test_failed_run_names_the_step_path_and_parameter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    document = {"stepPackages": ["contract_steps"], "executions": [{"id": "E", "pipelines": [{"id": "P", "steps": [
+        {"id": "SUM", "type": "Pipeline", "engineMeta": {"command": "TypedSteps.total"},
+         "params": [{"name": "column", "type": "text", "value": "a"},
+                    {"name": "frame", "type": "text", "value": "!frame"}]}]}]}]}
+    app = tmp_path / "app.json"
+    app.write_text(json.dumps(document))
+    code = main(["run", str(app), "--frame", "not a frame", "--state", "none", "--events", "none", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "E: ERROR" in err and "[at executions[0].pipelines[0].steps[0]" in err, err

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from functools import lru_cache
 from collections.abc import Mapping
 from typing import Any
 
@@ -103,16 +104,24 @@ def _function(checker: PipelineChecker, step: PipelineStep) -> Any:
 
 
 def _globals_set_by(step: PipelineStep, function: Any) -> set[str]:
-    """Globals a step may set through ``$globals.``/``$globalLink.`` named returns (best effort)."""
+    """Globals a step may set through ``$globals.``/``$globalLink.`` named returns (best effort:
+    names written in the function's source, and the literal names the step passes it)."""
+    written = _names_in_source(function)
+    if written is None:
+        return set()
+    return written | {p.value for p in step.params if isinstance(p.value, str) and p.value.isidentifier()}
+
+
+@lru_cache(maxsize=1024)
+def _names_in_source(function: Any) -> frozenset[str] | None:
+    """Global names a function's source sets (``None`` when it sets none)."""
     try:
         source = inspect.getsource(function)
     except (OSError, TypeError):
-        return set()
+        return None
     if "$global" not in source:
-        return set()
-    names = set(_SETS_GLOBAL.findall(source))
-    names |= {p.value for p in step.params if isinstance(p.value, str) and p.value.isidentifier()}
-    return names
+        return None
+    return frozenset(_SETS_GLOBAL.findall(source))
 
 
 def _declared_pipeline_ids(execution: Execution, application: Application) -> list[str]:
