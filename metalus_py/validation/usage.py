@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import inspect
 import re
-from functools import lru_cache
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from metalus_py.mapping.syntax import contains_special
