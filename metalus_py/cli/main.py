@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"metalus {_version()}")
         return 0
     if not arguments or arguments[0] == "help" or "-h" in arguments or "--help" in arguments:
-        print(command_help(arguments[0] if arguments and arguments[0] in COMMANDS else None, USAGE))
+        named = arguments[1:2] if arguments[:1] == ["help"] else arguments[:1]
+        print(command_help(named[0] if named and named[0] in COMMANDS else None, USAGE))
         return 0 if arguments else INVALID
     command, rest = arguments[0], arguments[1:]
     handler = COMMANDS.get(command)
