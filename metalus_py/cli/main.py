@@ -16,7 +16,6 @@ from metalus_py.cli.arguments import CommandLine, split_command_line, suggestion
 from metalus_py.cli.help import command_help, did_you_mean_command
 from metalus_py.exceptions import ApplicationError
 from metalus_py.secrets import redact_known
-from metalus_py.validation.cli_parameters import check_command_line_parameters
 
 USAGE = """usage: metalus COMMAND [ARGS]   (metalus --version; --help or -h anywhere prints help and runs nothing)
 
@@ -125,6 +124,8 @@ class _RedactingFilter(logging.Filter):
 
 def _check_parameters(report: Any, line: CommandLine) -> None:
     """Warn (error with ``--strict``) about ``--name value`` pairs the application never uses."""
+    from metalus_py.validation.cli_parameters import check_command_line_parameters
+
     suggest, elsewhere = suggestion_options(line.command)
     check_command_line_parameters(report, line.parameters, suggest, strict=line.flag("--strict"), elsewhere=elsewhere)
 

@@ -12,9 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-import jsonschema
-from jsonschema.exceptions import SchemaError
-
 from metalus_py.exceptions import PipelineException
 
 ATTRIBUTE = "__metalus_output_schema__"
@@ -79,6 +76,9 @@ def schema_problems(schema: Any) -> list[tuple[str, str]]:
         if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
             problems.append(("required", f"required must be a list of column names, got {required!r}"))
         return problems
+    import jsonschema  # imported on first use: most runs declare no contract
+    from jsonschema.exceptions import SchemaError
+
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except SchemaError as exc:
@@ -93,6 +93,8 @@ def contract_violations(schema: Mapping[str, Any], value: Any) -> list[str]:
         return _frame_violations(schema, value)
     if _frame_schema(value) is not None:
         return [f"expected a JSON value for this JSON Schema, got a {type(value).__module__}.{type(value).__name__}"]
+    import jsonschema
+
     validator = jsonschema.validators.validator_for(schema)(schema)
     out = []
     for error in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path)):

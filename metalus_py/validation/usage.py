@@ -109,7 +109,7 @@ def _globals_set_by(step: PipelineStep, function: Any) -> set[str]:
     written = _names_in_source(function)
     if written is None:
         return set()
-    return written | {p.value for p in step.params if isinstance(p.value, str) and p.value.isidentifier()}
+    return set(written) | {p.value for p in step.params if isinstance(p.value, str) and p.value.isidentifier()}
 
 
 @lru_cache(maxsize=1024)
