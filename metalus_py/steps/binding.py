@@ -214,8 +214,8 @@ def fits_annotation(value: Any, annotation: Any) -> bool:
     """Whether a literal ``value`` binds to an argument annotated ``annotation`` (as converted with
     ``validateStepParameterTypes`` on; a scalar given to a ``list`` argument is wrapped)."""
     target = _concrete(annotation)
-    if target is None or target is list or _matches(value, target):
-        return True
+    if target not in _SIMPLE or target is list or _matches(value, target):
+        return True  # only plain JSON-like types are judged: other classes may accept a string or map
     return _convert(value, target) is not _FAIL
 
 
