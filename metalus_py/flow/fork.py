@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from metalus_py.context import PipelineContext
-from metalus_py.exceptions import ForkedPipelineStepException, PipelineException
+from metalus_py.base.exceptions import ForkedPipelineStepException, PipelineException
 from metalus_py.model.pipeline import Parameter, PipelineStep
+from metalus_py.steps.context import PipelineContext
 from metalus_py.steps.response import StepResponse
 
 if TYPE_CHECKING:

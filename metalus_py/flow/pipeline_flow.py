@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from metalus_py.context import PipelineContext
-from metalus_py.exceptions import (
+from metalus_py.base.exceptions import (
     MappingError,
     PauseException,
     PipelineException,
@@ -23,14 +22,14 @@ from metalus_py.exceptions import (
     StepError,
     StepKilledException,
 )
+from metalus_py.base.logcontext import step_ids
+from metalus_py.base.records import StepRecord
 from metalus_py.flow.structure import FlowStructure
 from metalus_py.flow.tracker import StepTracker
-from metalus_py.logcontext import step_ids
 from metalus_py.mapping import map_parameter, map_value
 from metalus_py.model.pipeline import Pipeline, PipelineStep
-from metalus_py.records import StepRecord
-from metalus_py.runtime import StepKey
 from metalus_py.steps.binding import bind_arguments
+from metalus_py.steps.context import PipelineContext
 from metalus_py.steps.response import (
     GLOBAL_LINK_PREFIX,
     GLOBALS_PREFIX,
@@ -38,6 +37,7 @@ from metalus_py.steps.response import (
     StepResponse,
     as_step_response,
 )
+from metalus_py.steps.runtime import StepKey
 
 _LOG = logging.getLogger("metalus_py.flow")
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from metalus_py.context import PipelineContext
-from metalus_py.exceptions import PipelineException, SplitStepException
+from metalus_py.base.exceptions import PipelineException, SplitStepException
 from metalus_py.flow.structure import SplitPath
 from metalus_py.model.pipeline import PipelineStep
+from metalus_py.steps.context import PipelineContext
 from metalus_py.steps.response import StepResponse
 
 if TYPE_CHECKING:

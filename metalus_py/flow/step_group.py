@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from metalus_py.context import PipelineContext, PipelineParameters
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from metalus_py.mapping import map_value
 from metalus_py.model.pipeline import Pipeline, PipelineStep
+from metalus_py.steps.context import PipelineContext, PipelineParameters
 from metalus_py.steps.response import StepResponse
 
 if TYPE_CHECKING:

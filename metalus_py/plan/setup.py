@@ -14,12 +14,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from metalus_py.classes import build_nested
-from metalus_py.loader import NON_GLOBAL_PARAMETERS
+from metalus_py.base.classes import build_nested
 from metalus_py.model.application import Application, Execution
+from metalus_py.model.loader import NON_GLOBAL_PARAMETERS
 from metalus_py.model.pipeline import Pipeline
 from metalus_py.plan.graph import PlanProblem
-from metalus_py.runtime import MapPipelineManager
+from metalus_py.steps.runtime import MapPipelineManager
 
 _LOG = logging.getLogger("metalus_py.setup")
 
@@ -61,7 +61,7 @@ class PreparedApplication:
 def pipeline_directories(source: str, step_packages: list[str]) -> list[str]:
     """Where ``<id>.json`` pipeline files are looked for: ``pipelines/`` beside the file, then each
     step package's ``metadata/pipelines/``."""
-    from metalus_py.loader import base_directory
+    from metalus_py.model.loader import base_directory
 
     directories = [f"{base_directory(source)}/pipelines"] if source else []
     for package in step_packages:
@@ -171,7 +171,7 @@ def prepare_application(application: Application, source: str, parameters: dict[
         prepared[execution.id or ""] = PreparedExecution(execution, merged, main, evaluations, params,
                                                          missing + missing_eval)
     if problems:
-        from metalus_py.validation.report import ValidationReport
+        from metalus_py.base.problems import ValidationReport
 
         report = ValidationReport(source)
         for problem in problems:
@@ -238,6 +238,6 @@ def _did_you_mean(name: str, options: list[str]) -> str | None:
 
 
 def _snake(name: str) -> str:
-    from metalus_py.classes import snake_case
+    from metalus_py.base.classes import snake_case
 
     return snake_case(name)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from metalus_py import PipelineListener, RunEvent, run_application
-from metalus_py.event_log import JsonLinesEventLog, read_events
+from metalus_py.events.jsonlines import JsonLinesEventLog, read_events
 
 TESTS = Path(__file__).resolve().parents[1]
 STEP_PACKAGES = ["plan_steps"]

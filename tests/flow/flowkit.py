@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from metalus_py.api import run_pipeline
-from metalus_py.context import PipelineContext
-from metalus_py.exceptions import PipelineException
-from metalus_py.records import PipelineRecord
+from metalus_py.base.exceptions import PipelineException
+from metalus_py.base.records import PipelineRecord
+from metalus_py.steps.context import PipelineContext
 from metalus_py.steps.response import StepResponse
 
 PACKAGES = ["com.acxiom.pipeline.steps"]

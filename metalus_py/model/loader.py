@@ -8,7 +8,7 @@ from typing import Any
 
 import fsspec
 
-from metalus_py.exceptions import ApplicationError
+from metalus_py.base.exceptions import ApplicationError
 from metalus_py.model.pipeline import Pipeline
 
 #: Command-line parameters that never become globals (Metalus ``cleanParams``).
