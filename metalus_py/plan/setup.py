@@ -8,7 +8,6 @@ execution's ``pipelines``, the application's ``pipelines``, then ``<id>.json`` f
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from typing import Any
 
 from metalus_py.base.classes import build_nested
 from metalus_py.model.application import Application, Execution
-from metalus_py.model.loader import NON_GLOBAL_PARAMETERS
+from metalus_py.model.loader import NON_GLOBAL_PARAMETERS, pipeline_directories
 from metalus_py.model.pipeline import Pipeline
 from metalus_py.plan.graph import PlanProblem
 from metalus_py.steps.runtime import MapPipelineManager
@@ -56,23 +55,6 @@ class PreparedApplication:
             return self.application.id
         name = os.path.basename(self.source.rstrip("/"))
         return name[:-5] if name.endswith(".json") else name
-
-
-def pipeline_directories(source: str, step_packages: list[str]) -> list[str]:
-    """Where ``<id>.json`` pipeline files are looked for: ``pipelines/`` beside the file, then each
-    step package's ``metadata/pipelines/``."""
-    from metalus_py.model.loader import base_directory
-
-    directories = [f"{base_directory(source)}/pipelines"] if source else []
-    for package in step_packages:
-        try:
-            spec = importlib.util.find_spec(package)
-        except (ImportError, ValueError):
-            spec = None
-        if spec is not None and spec.submodule_search_locations:
-            for location in spec.submodule_search_locations:
-                directories.append(os.path.join(location, "metadata", "pipelines"))
-    return directories
 
 
 def root_globals(parameters: dict[str, Any]) -> dict[str, Any]:
