@@ -8,8 +8,8 @@ as ``jsonPath``/``parameter`` of the error, and the command line prints them.
 
 from __future__ import annotations
 
-from metalus_py.classes import snake_case
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.classes import snake_case
+from metalus_py.base.exceptions import PipelineException
 from metalus_py.model.pipeline import Pipeline, PipelineStep
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 
 ATTRIBUTE = "__metalus_output_schema__"
 F = TypeVar("F", bound=Callable[..., Any])

@@ -11,8 +11,8 @@ import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from metalus_py.base.problems import ValidationReport
 from metalus_py.validation.globals_use import ENGINE_SETTINGS
-from metalus_py.validation.report import ValidationReport
 
 PATH = "command line"
 

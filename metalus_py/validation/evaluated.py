@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from metalus_py.mapping.scripts import is_script, parse_script
 from metalus_py.mapping.syntax import PREFIXES, TEMPLATE, contains_special, split_alternates, split_indexes
 from metalus_py.model.pipeline import Parameter, PipelineStep

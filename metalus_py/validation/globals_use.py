@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from metalus_py.base.problems import ValidationReport
 from metalus_py.model.application import Application, Execution
 from metalus_py.validation.evaluated import Token, tokens
 from metalus_py.validation.plan_checks import did_you_mean
-from metalus_py.validation.report import ValidationReport
 from metalus_py.validation.shapes import at
 
 #: Globals the engine itself sets while a pipeline runs.

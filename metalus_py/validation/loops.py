@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import networkx as nx
 
+from metalus_py.base.problems import ValidationReport
 from metalus_py.model.pipeline import Pipeline, PipelineStep
-from metalus_py.validation.report import ValidationReport
 from metalus_py.validation.shapes import at
 
 

@@ -3,9 +3,9 @@ contract whose dtypes are polars dtype names (DESIGN.md section 10)."""
 
 from __future__ import annotations
 
+from metalus_py.base.problems import ValidationReport
 from metalus_py.model.pipeline import PipelineStep
 from metalus_py.steps.contracts import schema_problems
-from metalus_py.validation.report import ValidationReport
 from metalus_py.validation.shapes import at
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from metalus_py.base.problems import ValidationReport
 from metalus_py.model.pipeline import Pipeline
 from metalus_py.validation.evaluated import Evaluated, Token, bare_templates, step_strings, tokens
 from metalus_py.validation.lookup import FoundPipeline
 from metalus_py.validation.plan_checks import did_you_mean
-from metalus_py.validation.report import ValidationReport
 from metalus_py.validation.shapes import at
 
 _KINDS = {"@": "the primary return of", "#": "the named returns of", "$": "the result of", "?": "the result of"}

@@ -15,14 +15,14 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
-from metalus_py.classes import snake_case
-from metalus_py.exceptions import MappingError
+from metalus_py.base.classes import snake_case
+from metalus_py.base.exceptions import MappingError
+from metalus_py.base.problems import ValidationReport
 from metalus_py.mapping.coercion import cast_to_type
 from metalus_py.model.pipeline import Parameter, PipelineStep
 from metalus_py.steps.binding import admits_none, fits_annotation, function_spec
 from metalus_py.validation.evaluated import literal
 from metalus_py.validation.plan_checks import did_you_mean
-from metalus_py.validation.report import ValidationReport
 from metalus_py.validation.shapes import at
 
 #: Declared types whose literal is checked, and the JSON kinds each cannot be.

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from metalus_py.base.problems import ValidationReport
 from metalus_py.mapping.syntax import contains_special
 from metalus_py.model.application import Application, Execution
 from metalus_py.model.pipeline import PipelineStep
@@ -25,7 +26,6 @@ from metalus_py.validation.lookup import FoundPipeline
 from metalus_py.validation.loops import check_loops
 from metalus_py.validation.output_schemas import check_output_schema
 from metalus_py.validation.references import PipelineIndex, check_references, global_inputs
-from metalus_py.validation.report import ValidationReport
 from metalus_py.validation.shapes import at
 from metalus_py.validation.signatures import check_declared_types, check_signature
 from metalus_py.validation.steps import PipelineChecker

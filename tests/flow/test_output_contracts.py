@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from metalus_py import run_application
-from metalus_py.catalogue import catalogue, templates
+from metalus_py.steps.catalogue import catalogue, templates
 from metalus_py.steps.contracts import contract_violations
 
 PATH = "executions[0].pipelines[0].steps[1]"
