@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import re
 from collections import OrderedDict
 from typing import Any
@@ -28,12 +29,19 @@ def camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+def _short(type_name: str) -> str:
+    """A type name without internal module paths (``polars.dataframe.frame.DataFrame`` → ``polars.DataFrame``)."""
+    for long, short in _SHORT_TYPES:
+        type_name = type_name.replace(long, short)
+    return type_name
+
+
 def _markdown(text: str) -> str:
     """reStructuredText literals (````x````) as Markdown code spans; table-safe."""
-    text = re.sub(r"``(.+?)``", r"`\1`", text)
-    for long, short in _SHORT_TYPES:
-        text = text.replace(long, short)
-    return text.replace("|", "\\|").strip()
+    text = _short(re.sub(r"``(.+?)``", r"`\1`", text))
+    # A "|" inside a code span stays as it is (Python-Markdown's tables respect code spans).
+    parts = text.split("`")
+    return "`".join(p if i % 2 else p.replace("|", "\\|") for i, p in enumerate(parts)).strip()
 
 
 def _split_docstring(doc: str) -> tuple[str, dict[str, str], str]:
@@ -65,13 +73,11 @@ def _split_docstring(doc: str) -> tuple[str, dict[str, str], str]:
 
 
 def _default(value: Any) -> str:
-    if value is None:
-        return "`null`"
-    if isinstance(value, bool):
-        return "`true`" if value else "`false`"
-    if isinstance(value, str):
-        return f"`{value!r}`".replace("|", "\\|") if value else '`""`'
-    return f"`{value!r}`".replace("|", "\\|")
+    """A default as the JSON a file would give (``null``, ``false``, ``"inner"``), else its Python repr."""
+    try:
+        return f"`{json.dumps(value)}`"
+    except (TypeError, ValueError):
+        return f"`{value!r}`"
 
 
 def _aliases(package: str) -> dict[str, str]:
@@ -115,7 +121,7 @@ def _render_step(entry: Any) -> str:
     parts = [f"### {entry.command}\n", f"{_markdown(entry.summary)}\n"]
     if prose:
         parts.append(re.sub(r"``(.+?)``", r"`\1`", prose) + "\n")
-    parts.append(f'`"engineMeta": {{"command": "{entry.command}"}}` · returns `{_markdown(entry.returns)}`\n')
+    parts.append(f'`"engineMeta": {{"command": "{entry.command}"}}` · returns `{_short(entry.returns)}`\n')
     if entry.branch_results:
         answers = ", ".join(f"`{answer}`" for answer in entry.branch_results)
         parts.append(f"Use as a `branch` step; its `result` parameters: {answers}.\n")
@@ -125,7 +131,7 @@ def _render_step(entry: Any) -> str:
         for parameter in entry.parameters:
             need = "required" if parameter.required else _default(parameter.default)
             described = _markdown(args.get(parameter.name, args.get(parameter.name.rstrip("_"), "")))
-            parts.append(f"| `{camel(parameter.name)}` | `{_markdown(parameter.type)}` | {need} | {described} |")
+            parts.append(f"| `{camel(parameter.name)}` | `{_short(parameter.type)}` | {need} | {described} |")
         parts.append("")
     else:
         parts.append("No parameters.\n")
