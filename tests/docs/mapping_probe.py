@@ -1,6 +1,6 @@
 """Evaluate the guide's mapping-table rows against the real engine (run as a script by the tests).
 
-Reads a JSON request on stdin: the application path, ``probe`` (``EXEC.PIPELINE``), ``step`` (the
+Reads a list of JSON requests on stdin (one per table, answered in one process); each names the application path, ``probe`` (``EXEC.PIPELINE``), ``step`` (the
 ``engineMeta.command`` of a function returning its ``value`` parameter) and the rows (``value``,
 ``type``, ``defaultValue``; a row may leave out ``value``). For each row, a copy of the application gets one more step ``PROBE`` at the end of
 that pipeline whose parameter ``value`` is the row's value; the application runs and the row's
@@ -50,4 +50,4 @@ def probe(request: dict[str, Any]) -> list[dict[str, Any]]:
 
 if __name__ == "__main__":
     sys.path.insert(0, ".")
-    json.dump(probe(json.load(sys.stdin)), sys.stdout)
+    json.dump([probe(request) for request in json.load(sys.stdin)], sys.stdout)

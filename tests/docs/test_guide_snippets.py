@@ -57,6 +57,7 @@ class PageRun:
     def __init__(self, work: Path) -> None:
         self.work = work
         self.results: dict[str, dict[str, Any]] = {}
+        self.tables: list[tuple[Snippet, dict[str, Any]]] = []
 
     def write(self, snippet: Snippet) -> Path:
         path = self.work / snippet.options["path"]
@@ -136,6 +137,7 @@ class PageRun:
         assert ran.returncode == 0, f"{snippet.where}: shell block failed\n{ran.stdout}{ran.stderr}"
 
     def _mapping(self, snippet: Snippet) -> None:
+        """Collected, then evaluated together by :meth:`finish` (one process for the page's tables)."""
         header = [h.lower() for h in snippet.header]
         rows = []
         for row in snippet.rows:
@@ -151,18 +153,26 @@ class PageRun:
             rows.append(entry)
         request = {"app": snippet.options["app"], "probe": snippet.options["probe"], "step": snippet.options["step"],
                    "rows": rows, "globals": json.loads(snippet.options.get("globals", "{}"))}
+        self.tables.append((snippet, request))
+
+    def finish(self) -> None:
+        """Evaluate the page's mapping tables; each row's result must match the guide's."""
+        if not self.tables:
+            return
         env = _env(self.work)
-        env.update(dict(pair.split("=", 1) for pair in snippet.options.get("env", "").split()))
+        for snippet, _ in self.tables:
+            env.update(dict(pair.split("=", 1) for pair in snippet.options.get("env", "").split()))
         ran = subprocess.run([sys.executable, str(Path(__file__).with_name("mapping_probe.py"))],
-                             input=json.dumps(request), cwd=self.work, env=env,
+                             input=json.dumps([request for _, request in self.tables]), cwd=self.work, env=env,
                              capture_output=True, text=True, timeout=600)
-        assert ran.returncode == 0, f"{snippet.where}: {ran.stderr}"
+        assert ran.returncode == 0, ran.stderr
         problems = []
-        for row, answer in zip(rows, json.loads(ran.stdout), strict=True):
-            expected = _expected(row["expected"])
-            if answer["status"] != "COMPLETE" or not _matches(answer["result"], expected):
-                problems.append(f"{row['row'][0]}: expected {row['expected']}, got {answer}")
-        assert not problems, f"{snippet.where}:\n" + "\n".join(problems)
+        for (snippet, request), answers in zip(self.tables, json.loads(ran.stdout), strict=True):
+            for row, answer in zip(request["rows"], answers, strict=True):
+                expected = _expected(row["expected"])
+                if answer["status"] != "COMPLETE" or not _matches(answer["result"], expected):
+                    problems.append(f"{snippet.where}: {row['row'][0]}: expected {row['expected']}, got {answer}")
+        assert not problems, "\n".join(problems)
 
 
 def _expected(text: str) -> Any:
@@ -222,3 +232,4 @@ def test_guide_page_snippets_run(page: Path, tmp_path: Path) -> None:
     run = PageRun(tmp_path)
     for snippet in snippets:
         run.check(snippet)
+    run.finish()
