@@ -89,7 +89,7 @@ def _aliases(package: str) -> dict[str, str]:
 
 def render_catalogue(packages: list[str]) -> str:
     """Markdown for every step of ``packages``, grouped by step object."""
-    from metalus_py.catalogue import catalogue  # noqa: PLC0415 - the engine is imported only when building
+    from metalus_py.steps.catalogue import catalogue  # noqa: PLC0415 - the engine is imported only when building
 
     entries = catalogue(packages)
     out: list[str] = []

@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
+_MAINTAINERS_PAGES = {"DESIGN-NOTES.md", "ARCHITECTURE.md"}
 _MARKER = re.compile(r"^<!--\s*check:\s*(?P<body>.*?)\s*-->\s*$")
 _FENCE = re.compile(r"^(?P<indent>\s*)(?P<ticks>`{3,})(?P<info>.*)$")
 
@@ -68,8 +69,8 @@ class Fence:
 
 
 def guide_pages() -> list[Path]:
-    """Every Markdown page of the guide (the design notes are prose, not part of the checked guide)."""
-    return sorted(p for p in DOCS.rglob("*.md") if p.name != "DESIGN-NOTES.md")
+    """Every Markdown page of the guide (the design notes and the architecture are the maintainers' prose)."""
+    return sorted(p for p in DOCS.rglob("*.md") if p.name not in _MAINTAINERS_PAGES)
 
 
 def _options(body: str) -> tuple[str, dict[str, str]]:

@@ -6,7 +6,7 @@ import importlib.util
 import re
 from types import ModuleType
 
-from metalus_py.catalogue import catalogue
+from metalus_py.steps.catalogue import catalogue
 from tests.docs.guide_snippets import DOCS
 
 
