@@ -145,8 +145,21 @@ def _get(store: StateStore, run_id: str) -> RunRecord:
     return record
 
 
+def execute_recorded(
+    store: StateStore, run_id: str, options: RunOptions | None = None, *, live: Mapping[str, Any] | None = None
+) -> RunResult:
+    """Run a recorded run (just created, or to resume) in this process.
+
+    Args:
+        live: parameters given to the steps as they are, over the recorded ones, and never
+            stored (values that are not JSON, secrets): the notebook passes its live globals.
+    """
+    return _execute(store, run_id, options or RunOptions(), live=live)
+
+
 def _execute(
-    store: StateStore, run_id: str, options: RunOptions, *, changes: Mapping[str, Any] | None = None
+    store: StateStore, run_id: str, options: RunOptions, *, changes: Mapping[str, Any] | None = None,
+    live: Mapping[str, Any] | None = None,
 ) -> RunResult:
     owner = new_owner()
     keeper = LeaseKeeper(store, run_id=run_id, owner=owner, ttl_seconds=options.lease_ttl)
@@ -161,7 +174,7 @@ def _execute(
             store.record_parameter_change(run_id=run_id, changes=redact_secrets(dict(changes)), reason="resume")
         record = _get(store, run_id)
         store.set_run_status(run_id=run_id, status="RUNNING")
-        parameters = record.effective_parameters
+        parameters = {**record.effective_parameters, **(live or {})}
         source = record.metadata.get("source", "")
         application = Application.model_validate(json.loads(record.application_json))
         prepared = prepare_application(application, source, parameters)
@@ -172,6 +185,7 @@ def _execute(
         services = build_services(prepared, run_id=run_id, max_workers=options.max_workers, listeners=listeners,
                                   journal=journal)
         services.persist_default = artifacts is not None
+        services.stop_after = options.until
         watcher = KillWatcher(store, run_id, services.kill)
         watcher.start()
         try:

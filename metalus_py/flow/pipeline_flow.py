@@ -29,7 +29,7 @@ from metalus_py.logcontext import step_ids
 from metalus_py.mapping import map_parameter, map_value
 from metalus_py.model.pipeline import Pipeline, PipelineStep
 from metalus_py.records import StepRecord
-from metalus_py.runtime import StepKey
+from metalus_py.runtime import StepKey, step_matches
 from metalus_py.steps.binding import bind_arguments
 from metalus_py.steps.response import (
     GLOBAL_LINK_PREFIX,
@@ -313,6 +313,9 @@ def _finish(
     replacement = run.tracker.completed(ctx, key, record, response, persist=persist, restored=restored)
     if replacement is not None:  # e.g. persisted lazy frames, collected once: later steps reuse them
         ctx.set_step_result(run.pipeline_id, step_id, replacement)
+    stop = ctx.services.stop_after
+    if stop is not None and step_matches(key, stop):
+        raise PauseException(f"until {stop}", step_id=step_id, pipeline_id=run.pipeline_id)
     return next_id
 
 
