@@ -50,8 +50,12 @@ def value_fingerprint(value: Any) -> str | None:
         converted = pl.from_arrow(value)
         value = converted if isinstance(converted, pl.DataFrame) else value
     if isinstance(value, pl.DataFrame):
-        rows = value.hash_rows(seed=0).to_numpy().tobytes().hex() if value.width else ""
-        return _sha("frame", str(value.schema), str(value.height), rows)
+        digest = hashlib.sha256()
+        if value.width and value.height:
+            for buffer in value.hash_rows(seed=0).to_arrow().buffers():
+                if buffer is not None:
+                    digest.update(memoryview(buffer))
+        return _sha("frame", str(value.schema), str(value.height), digest.hexdigest())
     if isinstance(value, pl.LazyFrame):
         return _sha("lazy", value.explain(optimized=False))
     if isinstance(value, Mapping):

@@ -106,7 +106,8 @@ def _match(given: str, params: Mapping[str, Any], step: Mapping[str, Any], docum
             return candidate
     if any(kind == inspect.Parameter.VAR_KEYWORD for kind in accepted.values()):
         return given
-    close = difflib.get_close_matches(given, [str(p) for p in params] + list(accepted), n=3, cutoff=0.5)
+    options = list(dict.fromkeys([str(p) for p in params] + list(accepted)))
+    close = difflib.get_close_matches(given, options, n=3, cutoff=0.5)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     raise UnknownStepError(f"run_step: step {step.get('id')!r} has no parameter {given!r}{hint}")
 
