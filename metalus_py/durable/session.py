@@ -117,15 +117,20 @@ def retrigger_run(
     parameters: Mapping[str, Any],
     *,
     options: RunOptions | None = None,
+    live: Mapping[str, Any] | None = None,
 ) -> RunResult:
-    """A new run that reuses ``run_id``'s results before ``start`` and recomputes from there."""
+    """A new run that reuses ``run_id``'s results before ``start`` and recomputes from there.
+
+    ``live`` parameters reach the steps as they are and are not stored (see :func:`execute_recorded`).
+    """
     options = options or RunOptions()
     source = _get(store, run_id)
     point = RetriggerPoint.parse(start)
     document = json.loads(source.application_json)
     params = {**source.effective_parameters, **parameters}
     application = Application.model_validate(document)
-    prepared = prepare_application(application, source.metadata.get("source", ""), params)
+    live = dict(live or {})
+    prepared = prepare_application(application, source.metadata.get("source", ""), {**params, **live})
     keep = kept_steps(prepared, store.list_steps(run_id=run_id), point)
     new_id = uuid.uuid4().hex[:12]
     store.create_run(
@@ -135,7 +140,7 @@ def retrigger_run(
         metadata={**source.metadata, "retriggeredFrom": start},
     )
     store.copy_completed_steps(source_run_id=run_id, target_run_id=new_id, steps=[r.key for r in keep])
-    return _execute(store, new_id, options)
+    return _execute(store, new_id, options, live=live)
 
 
 def _get(store: StateStore, run_id: str) -> RunRecord:

@@ -50,24 +50,43 @@ def store_for(state: Any) -> StateStore | None:
     return state
 
 
-def _storable(parameters: Mapping[str, Any]) -> dict[str, Any]:
+def is_json(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def is_placeholder(value: Any) -> bool:
+    """Whether a recorded parameter stands for a value that was not stored (see :func:`storable`)."""
+    return isinstance(value, dict) and set(value) == {"$type", "fingerprint"}
+
+
+def storable(parameters: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters as recorded: JSON values kept, anything else replaced by its fingerprint."""
     stored: dict[str, Any] = {}
     for name, value in parameters.items():
-        try:
-            json.dumps(value)
+        if is_json(value):
             stored[name] = value
-        except (TypeError, ValueError):
+        else:
             stored[name] = {"$type": f"{type(value).__module__}.{type(value).__name__}",
                             "fingerprint": value_fingerprint(value)}
     return redact_secrets(stored)
 
 
 def previous_run(store: StateStore, application_id: str) -> RunRecord | None:
-    """The newest notebook run of the application (the cache an incremental run reuses)."""
+    """The newest notebook run of the application (the cache an incremental run reuses).
+
+    A run re-triggered or resumed with other parameters is passed over: its recorded
+    fingerprints describe the parameters it started with, not the ones its steps ran with.
+    """
     for record in store.list_runs(application_id=application_id, limit=50):
-        if isinstance(record.metadata.get(NOTEBOOK_KEY), dict) and record.status != "RUNNING":
-            return record
+        if not isinstance(record.metadata.get(NOTEBOOK_KEY), dict) or record.status == "RUNNING":
+            continue
+        if "retriggeredFrom" in record.metadata or record.parameter_changes:
+            continue
+        return record
     return None
 
 
@@ -134,7 +153,7 @@ def run_incremental(
     run_id = uuid.uuid4().hex[:12]
     store.create_run(
         run_id=run_id, application_id=application_id, application_json=json.dumps(document),
-        parameters=_storable(parameters), persist_policy="all",
+        parameters=storable(parameters), persist_policy="all",
         artifact_root=store.default_artifact_root(run_id=run_id),
         parent_run_id=source_run.run_id if kept and source_run else None,
         metadata={"source": source, NOTEBOOK_KEY: {"fingerprints": prints, "until": until,
@@ -143,4 +162,6 @@ def run_incremental(
     if kept and source_run is not None:
         store.copy_completed_steps(source_run_id=source_run.run_id, target_run_id=run_id, steps=[r.key for r in kept])
     result = execute_recorded(store, run_id, RunOptions(until=until), live=parameters)
-    return NotebookResult.of(result, document=document, store=store)
+    wrapped = NotebookResult.of(result, document=document, store=store)
+    wrapped.live = {k: v for k, v in parameters.items() if not is_json(v)}
+    return wrapped

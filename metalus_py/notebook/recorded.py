@@ -19,7 +19,7 @@ from metalus_py.durable.retrigger import RetriggerPoint
 from metalus_py.durable.session import retrigger_run
 from metalus_py.exceptions import ApplicationError
 from metalus_py.flow.execution import ExecutionOutcome
-from metalus_py.notebook.incremental import DEFAULT, store_for
+from metalus_py.notebook.incremental import DEFAULT, is_json, is_placeholder, store_for
 from metalus_py.notebook.names import check_step_name
 from metalus_py.notebook.results import NotebookResult
 from metalus_py.records import ErrorInfo, PipelineRecord, StepRecord
@@ -140,5 +140,20 @@ def retrigger(result: NotebookResult, start: str, parameters: Mapping[str, Any])
     document = result.document or {}
     check_step_name(start, document, option="from_", execution_alone=True)
     RetriggerPoint.parse(start)
-    new = retrigger_run(result.store, result.run_id, start, parameters, options=RunOptions())
-    return NotebookResult.of(new, document=document, store=result.store)
+    given = {**result.live, **parameters}
+    record = result.store.get_run(run_id=result.run_id)
+    missing = sorted(
+        name for name, value in (record.effective_parameters if record else {}).items()
+        if is_placeholder(value) and name not in given
+    )
+    if missing:
+        raise ApplicationError(
+            f"run {result.run_id} was given {', '.join(missing)} as Python values, which are not stored: "
+            f"give them again, e.g. .retrigger(from_={start!r}, {missing[0]}=...)"
+        )
+    live = {k: v for k, v in given.items() if not is_json(v)}
+    stored = {k: v for k, v in given.items() if k not in live}
+    new = retrigger_run(result.store, result.run_id, start, stored, options=RunOptions(), live=live)
+    wrapped = NotebookResult.of(new, document=document, store=result.store)
+    wrapped.live = live
+    return wrapped

@@ -54,6 +54,8 @@ class NotebookResult(RunResult):
     store: Any = dataclasses.field(default=None, repr=False)
     #: Output references of recorded steps, by ``(execution key, pipeline, step path)``.
     output_refs: dict[tuple[str, str, str], dict[str, Any]] = dataclasses.field(default_factory=dict, repr=False)
+    #: The globals given to the run that were not stored (values that are not JSON), for retrigger.
+    live: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, result: RunResult, *, document: Mapping[str, Any] | None = None, store: Any = None) -> NotebookResult:

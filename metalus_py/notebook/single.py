@@ -50,8 +50,10 @@ def run_single(document: Mapping[str, Any], name: str, globals_: dict[str, Any],
         executions = {e.get("id"): e for e in document.get("executions") or []}
         execution = executions.get(parts[0])
         if execution is None or parts[1] not in _pipeline_ids(document, execution):
-            check_step_name(name + ".?", document, option="run_step")
-        assert execution is not None
+            known = [f"{e.get('id')}.{p}" for e in executions.values() for p in _pipeline_ids(document, e)]
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            raise UnknownStepError(f"run_step={name!r} names no pipeline of an execution (EXEC.PIPELINE){hint}")
         _, pipeline = _find(document, parts[0], parts[1])
         return run_pipeline(
             pipeline, _globals(document, execution, {**globals_, **inputs}),

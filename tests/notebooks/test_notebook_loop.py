@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from metalus_py.exceptions import ApplicationError
 from metalus_py.notebook import (
     Application,
     Pipeline,
@@ -138,6 +139,22 @@ def test_until_stops_after_the_step_and_the_run_is_paused_and_resumable(tmp_path
 
     rest = app.run()
     assert ran() == [] and len(rest.reused) == 4
+    again = app.run(until="E.P.DOUBLE")  # a reused step stops the run too
+    assert again.status == "PAUSED" and ran() == [] and sorted(again.reused) == ["E.P.DOUBLE", "E.P.LOAD"]
+
+
+def test_a_retriggered_run_with_other_globals_is_not_a_cache_and_python_values_are_given_again() -> None:
+    app = loop_app()
+    first = app.run(frame_global=pl.DataFrame({"x": [1]}))
+    ran()
+    changed = first.retrigger(from_="E.P.TOTAL", label="other")
+    assert changed.value("E", "P", "TOTAL") == {"other": 12} and ran() == ["total"]
+    back = app.run(frame_global=pl.DataFrame({"x": [1]}))  # label "sum" again: not the retriggered output
+    assert back.value("E", "P", "TOTAL") == {"sum": 12} and ran() == []
+    opened = open_run(first.run_id, state=os.environ["METALUS_STATE"])
+    with pytest.raises(ApplicationError, match="frame_global as Python values, which are not stored"):
+        opened.retrigger(from_="E.P.TOTAL")
+    assert opened.retrigger(from_="E.P.TOTAL", frame_global=pl.DataFrame({"x": [2]})).status == "COMPLETE"
 
 
 def test_until_naming_no_step_is_an_error_with_did_you_mean_and_nothing_runs() -> None:
@@ -185,6 +202,10 @@ def test_run_step_runs_one_step_with_given_inputs_without_its_parents() -> None:
         app.run_step("E.P.DOUBLE", dataFrme=frame)
     with pytest.raises(UnknownStepError, match="did you mean 'E.P.DOUBLE'"):
         app.run_step("E.P.DOUBL", dataFrame=frame)
+    context = app.run_step("E.P", globals={"size": 2})  # a whole pipeline, with its globals
+    assert context.parameters.get("P", "TOTAL").primary_return == {"sum": 2}
+    with pytest.raises(UnknownStepError, match="did you mean 'E.P'"):
+        app.run_step("E.Q")
 
 
 def test_from_json_of_a_file_and_of_a_dict(tmp_path: Path) -> None:
