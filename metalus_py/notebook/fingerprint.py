@@ -14,8 +14,10 @@ whose function cannot be found, inputs that cannot be hashed).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import inspect
 import json
+import os
 import pickle
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -25,6 +27,11 @@ from typing import Any
 _WIRING = frozenset({"nextStepId", "nextStepOnError", "displayName", "description", "category", "tags"})
 _EMBEDDED = re.compile(r"([!$@#?%&])\{([^}]*)\}")
 _CONTEXT_NAMES = frozenset({"pipelineContext", "pipeline_context"})
+#: Global names whose values are secret (DESIGN.md section 14): never hashed plainly.
+_SECRET_NAME = re.compile(r"(password|passwd|secret|token|apikey|api_key|accesskey|privatekey|credential)$", re.I)
+#: Secret values are hashed with a key that lives only in this process: a stored fingerprint
+#: never lets anyone test a guess, at the price of no reuse across kernel restarts for them.
+_PROCESS_KEY = os.urandom(32)
 
 Resolve = Callable[[str, "str | None"], Callable[..., Any]]
 
@@ -68,6 +75,26 @@ def value_fingerprint(value: Any) -> str | None:
         return _sha("pickle", pickle.dumps(value, protocol=4).hex())
     except Exception:  # not picklable: never reused
         return None
+
+
+def global_fingerprint(name: str, value: Any) -> str | None:
+    """A global's fingerprint: its value's, keyed per process where a name (at any depth) or value is secret."""
+    if _looks_secret(name, value):
+        text = json.dumps(value, sort_keys=True, default=repr)
+        return "k" + hmac.new(_PROCESS_KEY, text.encode("utf-8", "surrogatepass"), "sha256").hexdigest()[:31]
+    if isinstance(value, Mapping):
+        parts = [(str(k), global_fingerprint(str(k), v)) for k, v in value.items()]
+        return None if any(p is None for _, p in parts) else _sha("map", repr(sorted(parts)))
+    if isinstance(value, list | tuple):
+        items = [global_fingerprint(name, v) for v in value]
+        return None if any(i is None for i in items) else _sha("list", repr(items))
+    return value_fingerprint(value)
+
+
+def _looks_secret(name: str, value: Any) -> bool:
+    from metalus_py.secrets import Secret
+
+    return isinstance(value, Secret) or bool(_SECRET_NAME.search(name))
 
 
 def function_fingerprint(function: Callable[..., Any]) -> str:
@@ -254,7 +281,7 @@ class Fingerprinter:
         names += [f"{execution_id}.{pipeline_id}.{s.get('id')}" for s in steps]
         names += [n for parent in self.ancestors(execution_id) for n in self._execution_steps(parent)]
         prints = [self.of(n) for n in names]
-        values = value_fingerprint({k: v for k, v in self.globals_of(execution_id).items()})
+        values = global_fingerprint("globals", self.globals_of(execution_id))
         if values is None or any(p is None for p in prints):
             return None
         return _sha("before", values, *(p for p in prints if p is not None))
@@ -302,7 +329,7 @@ class Fingerprinter:
             prints = [self.of(n) for n in self._execution_steps(head)]
             return None if any(p is None for p in prints) else _sha("execution", *(p for p in prints if p))
         setters = [self.of(n) for n in self.setters.get(execution_id, [])]
-        value = value_fingerprint(self.globals_of(execution_id).get(head))
+        value = global_fingerprint(head, self.globals_of(execution_id).get(head))
         if value is None or any(s is None for s in setters):
             return None
         return _sha("global", head, value, *(s for s in setters if s is not None))

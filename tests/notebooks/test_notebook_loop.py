@@ -297,7 +297,8 @@ def test_open_run_of_a_command_line_run_matches_show_and_the_frames_written(tmp_
     assert opened.output_refs and all(not o.parameters for o in opened.executions.values())  # nothing loaded yet
     products = opened.frame("PROD", "EXTRACT_PRODUCT_DATA_PIPELINE", "SORTSTEP")
     assert products.equals(pl.read_parquet(out / "products.parquet"))
-    assert "PROD.EXTRACT_PRODUCT_DATA_PIPELINE.SORTSTEP" in opened._repr_html_()
+    html = opened._repr_html_()  # previews scanned from the artifact files, a few rows each
+    assert "<code>PROD.EXTRACT_PRODUCT_DATA_PIPELINE.SORTSTEP</code> — first 5 rows" in html
 
     again = opened.retrigger(from_="SAVE.WRITE_DATA_PIPELINE.SUMMARYSTEP", outputPath=str(tmp_path / "out2"))
     assert again.status == "COMPLETE"
@@ -322,9 +323,64 @@ def test_open_run_of_an_unknown_or_pruned_run_names_the_run_and_the_store(tmp_pa
         open_run(result.run_id, state=state)
 
 
-@pytest.mark.skipif(not os.environ.get("METALUS_TEST_POSTGRES_URL"), reason="needs PostgreSQL")
-def test_open_run_error_masks_the_store_password() -> None:
-    url = os.environ["METALUS_TEST_POSTGRES_URL"].replace("postgres@", "postgres:hunter2secret@", 1)
-    with pytest.raises(RunNotFoundError) as caught:
-        open_run("missing-run", state=url)
-    assert "missing-run" in str(caught.value) and "hunter2secret" not in str(caught.value)
+def _postgres_url() -> str:
+    url = os.environ.get("METALUS_TEST_POSTGRES_URL", "").strip()
+    if not url:
+        if os.environ.get("METALUS_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is required here (METALUS_REQUIRE_POSTGRES=1)")
+        pytest.skip("needs METALUS_TEST_POSTGRES_URL")
+    return url
+
+
+def test_the_loop_on_postgresql_and_errors_mask_the_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    url = _postgres_url()
+    monkeypatch.chdir(tmp_path)  # the PostgreSQL store keeps artifacts under ./.metalus/
+    schema = f"metalus_test_{uuid.uuid4().hex[:12]}"
+    state = f"{url}{'&' if '?' in url else '?'}schema={schema}"
+    try:
+        app = loop_app()
+        first = app.run(state=state)
+        assert ran() == ["load", "double", "side", "total"]
+        again = app.run(state=state)
+        assert ran() == [] and len(again.reused) == 4
+        opened = open_run(again.run_id, state=state)
+        assert opened.frame("E", "P", "DOUBLE").equals(first.frame("E", "P", "DOUBLE"))
+        secret = state.replace("postgres@", "postgres:hunter2secret@", 1)
+        assert "hunter2secret" in secret
+        with pytest.raises(RunNotFoundError) as caught:
+            open_run("missing-run", state=secret)
+        assert "'missing-run'" in str(caught.value) and schema in str(caught.value)
+        assert "hunter2secret" not in str(caught.value)
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def test_fingerprints_follow_mappings_and_never_hash_a_secret_plainly() -> None:
+    from metalus_py.notebook.fingerprint import (
+        Fingerprinter,
+        global_fingerprint,
+        references,
+        value_fingerprint,
+    )
+
+    assert references({"t": ["!a.b", "@STEP || !c"], "s": "x-${d}-!{e.f}"}) == [
+        ("!", "a.b"), ("@", "STEP"), ("!", "c"), ("$", "d"), ("!", "e.f")]
+    nested = {"db": {"password": "hunter2", "host": "h"}}
+    assert global_fingerprint("conn", nested) != global_fingerprint("conn", {"db": {"password": "x", "host": "h"}})
+    assert value_fingerprint("hunter2") not in {global_fingerprint("dbPassword", "hunter2"),
+                                                global_fingerprint("conn", nested)}
+    document = loop_app().to_dict()
+    from metalus_py.steps.resolution import StepResolver
+
+    resolve = StepResolver(document["stepPackages"]).resolve
+    prints = Fingerprinter(document, {}, resolve).all()
+    other = Fingerprinter(document, {"size": 5}, resolve).all()
+    assert [name for name in prints if prints[name] != other[name]] == ["E.P.LOAD", "E.P.DOUBLE", "E.P.SIDE", "E.P.TOTAL"]
+    relabelled = Fingerprinter(document, {"label": "x"}, resolve).all()
+    assert [name for name in prints if prints[name] != relabelled[name]] == ["E.P.TOTAL"]
