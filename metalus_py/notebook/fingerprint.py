@@ -246,6 +246,8 @@ class Fingerprinter:
         if position is None:
             return None
         step = steps[position]
+        if str(step.get("type") or "").lower() == "step-group":
+            return None  # its pipeline's functions are not followed: never reused, nor what reads it
         definition = {k: v for k, v in step.items() if k not in _WIRING}
         definition["params"] = [p for p in step.get("params") or [] if str(p.get("type", "")).lower() != "result"]
         parts: list[str | None] = [json.dumps(definition, sort_keys=True, default=str)]
@@ -307,8 +309,10 @@ class Fingerprinter:
                 return self.of(f"{execution_id}.{pipeline_id}.{head}")
             if head in pipelines and len(segments) > 1:
                 return self.of(f"{execution_id}.{head}.{segments[1]}")
-            if prefix == "$":
-                return value_fingerprint(self.executions[execution_id].get("pipelineParameters"))
+            if prefix == "$":  # a pipeline parameter, or (embedded ``${name}``) a global
+                parameters = value_fingerprint(self.executions[execution_id].get("pipelineParameters"))
+                value = global_fingerprint(head, self.globals_of(execution_id).get(head))
+                return None if parameters is None or value is None else _sha("param", parameters, value)
             return _sha("absent", prefix, path)
         if prefix == "&":
             return value_fingerprint(self.shared.get(head))
