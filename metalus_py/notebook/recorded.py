@@ -74,7 +74,7 @@ def _check_not_pruned(store: StateStore, run: RunRecord, steps: list[StepRunReco
         )
 
 
-def open_run(run_id: str, *, state: Any = DEFAULT) -> NotebookResult:
+def open_run(run_id: str, state: Any = DEFAULT) -> NotebookResult:
     """The result of a recorded run, wherever it was made (frames are read when first asked for).
 
     Args:
