@@ -234,6 +234,11 @@ def test_html_view_previews_frames_shows_reuse_timing_and_the_failed_step(tmp_pa
     assert "E.P.BOOM" in html and "pipelines[0].steps[1]" in html
     assert "no good &lt;value&gt;" in html and "Traceback" in html
     assert "Frames" in html and "E.P.LOAD" in html and "first 3 rows" in html
+    opened = open_run(result.run_id, os.environ["METALUS_STATE"])  # the same view from the store
+    assert opened.status == "FAILED"
+    opened_html = opened._repr_html_()
+    assert "pipelines[0].steps[1]" in opened_html and "no good &lt;value&gt;" in opened_html
+    assert "Traceback" in opened_html and "first 3 rows" in opened_html
     again = app.run()
     assert again.reused == ["E.P.LOAD"] and "reused" in again._repr_html_()
     timings = again.timings()
