@@ -148,6 +148,9 @@ class RunServices:
     run_id: str = ""
     #: ``"EXEC.PIPELINE.STEP"``: the run pauses after that step (``until`` of the notebook loop).
     stop_after: str | None = None
+    #: When set, only these executions run; the others are BLOCKED (with ``stop_after``: the
+    #: executions that step needs, so a run ``until`` a step does no other work).
+    only_executions: frozenset[str] | None = None
 
 
 class MapPipelineManager:

@@ -190,7 +190,9 @@ def _execute(
         services = build_services(prepared, run_id=run_id, max_workers=options.max_workers, listeners=listeners,
                                   journal=journal)
         services.persist_default = artifacts is not None
-        services.stop_after = options.until
+        if options.until:
+            services.stop_after = options.until
+            services.only_executions = _needed_for(prepared, options.until)
         watcher = KillWatcher(store, run_id, services.kill)
         watcher.start()
         try:
@@ -207,6 +209,19 @@ def _execute(
         raise
     finally:
         keeper.stop(release=True)
+
+
+def _needed_for(prepared: Any, until: str) -> frozenset[str]:
+    """The execution of ``until`` (``EXEC.PIPELINE.STEP``) and its ancestors."""
+    import networkx
+
+    from metalus_py.plan.graph import ExecutionGraph
+
+    execution_id = until.split(".", 1)[0]
+    graph = ExecutionGraph(prepared.application).graph
+    if execution_id not in graph:
+        return frozenset(prepared.executions)
+    return frozenset({execution_id, *networkx.ancestors(graph, execution_id)})
 
 
 def owner_process_dead(owner: str | None) -> bool:

@@ -157,6 +157,34 @@ def test_a_retriggered_run_with_other_globals_is_not_a_cache_and_python_values_a
     assert opened.retrigger(from_="E.P.TOTAL", frame_global=pl.DataFrame({"x": [2]})).status == "COMPLETE"
 
 
+def test_until_runs_only_the_executions_the_step_needs_and_resume_runs_the_rest() -> None:
+    first = Pipeline("P").step("LOAD", "NotebookSteps.loopLoad", n="!size")
+    double = Pipeline("D").step("DOUBLE", "NotebookSteps.loopDouble", data_frame="!ROOT.pipelineParameters.P.LOAD.primaryReturn")
+    side = Pipeline("S").step("SIDE", "NotebookSteps.loopSide", data_frame="!ROOT.pipelineParameters.P.LOAD.primaryReturn")
+    app = (
+        Application("branches", globals={"size": 3})
+        .execution("ROOT", [first])
+        .execution("LEFT", [double], parents=["ROOT"])
+        .execution("RIGHT", [side], parents=["ROOT"])
+        .execution("OTHER", [Pipeline("O").step("LOAD", "NotebookSteps.loopLoad", n=1)])
+    )
+    paused = app.run(until="LEFT.D.DOUBLE")
+    assert ran() == ["load", "double"]
+    statuses = {key: (o.status, o.reason) for key, o in paused.executions.items()}
+    assert statuses == {
+        "ROOT": ("COMPLETE", None),
+        "LEFT": ("PAUSED", "until LEFT.D.DOUBLE"),
+        "RIGHT": ("BLOCKED", "not needed until LEFT.D.DOUBLE"),
+        "OTHER": ("BLOCKED", "not needed until LEFT.D.DOUBLE"),
+    }
+    from metalus_py.durable.session import resume_run
+
+    store = open_store(os.environ["METALUS_STATE"])
+    assert store is not None
+    resumed = resume_run(store, paused.run_id, {})
+    assert resumed.status == "COMPLETE" and sorted(ran()) == ["load", "side"]
+
+
 def test_until_naming_no_step_is_an_error_with_did_you_mean_and_nothing_runs() -> None:
     app = loop_app()
     with pytest.raises(UnknownStepError, match=r"until='E\.P\.DUBLE'.*did you mean 'E\.P\.DOUBLE'"):
