@@ -11,8 +11,8 @@ import html
 import json
 from typing import TYPE_CHECKING, Any
 
+from metalus_py.base.records import StepRecord
 from metalus_py.notebook.preview import preview, preview_ref
-from metalus_py.records import StepRecord
 
 if TYPE_CHECKING:
     from metalus_py.notebook.results import NotebookResult

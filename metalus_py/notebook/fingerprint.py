@@ -92,7 +92,7 @@ def global_fingerprint(name: str, value: Any) -> str | None:
 
 
 def _looks_secret(name: str, value: Any) -> bool:
-    from metalus_py.secrets import Secret
+    from metalus_py.base.secrets import Secret
 
     return isinstance(value, Secret) or bool(_SECRET_NAME.search(name))
 

@@ -17,12 +17,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from metalus_py.api import validate_application
+from metalus_py.base.secrets import redact_secrets
 from metalus_py.durable.options import RunOptions
 from metalus_py.durable.session import execute_recorded
 from metalus_py.notebook.fingerprint import Fingerprinter, value_fingerprint
 from metalus_py.notebook.names import check_step_name
 from metalus_py.notebook.results import NotebookResult
-from metalus_py.secrets import redact_secrets
 from metalus_py.state import RunRecord, StateStore, StepRunRecord, open_store
 from metalus_py.steps.resolution import StepResolver
 

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Mapping
 from typing import Any
 
-from metalus_py.exceptions import ApplicationError
+from metalus_py.base.exceptions import ApplicationError
 
 
 class UnknownStepError(ApplicationError, ValueError):

@@ -14,15 +14,15 @@ from typing import Any
 
 import fsspec
 
+from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.records import ErrorInfo, PipelineRecord, StepRecord
 from metalus_py.durable.options import RunOptions
 from metalus_py.durable.retrigger import RetriggerPoint
 from metalus_py.durable.session import retrigger_run
-from metalus_py.exceptions import ApplicationError
 from metalus_py.flow.execution import ExecutionOutcome
 from metalus_py.notebook.incremental import DEFAULT, is_json, is_placeholder, store_for
 from metalus_py.notebook.names import check_step_name
 from metalus_py.notebook.results import NotebookResult
-from metalus_py.records import ErrorInfo, PipelineRecord, StepRecord
 from metalus_py.state import RunRecord, StateStore, StepRunRecord
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from metalus_py.exceptions import ApplicationError
+from metalus_py.base.exceptions import ApplicationError
 from metalus_py.notebook import (
     Application,
     Pipeline,
