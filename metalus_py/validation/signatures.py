@@ -53,9 +53,7 @@ def check_declared_types(step: PipelineStep, pipeline_id: str, path: str, report
 def _declared_problem(value: Any, kind: str) -> str | None:
     if kind in _NOT_ALLOWED and isinstance(value, _NOT_ALLOWED[kind]):
         return "a list" if kind == "list" else "an object"
-    if kind in _SCALAR_TYPES:
-        if isinstance(value, list | dict):
-            return "a single value"
+    if kind in _SCALAR_TYPES:  # lists and maps pass unchanged (Metalus castToType)
         try:
             cast_to_type(value, kind)
         except MappingError:
