@@ -197,6 +197,14 @@ def _event_log(line: CommandLine, run_id: str) -> Any:
         raise ApplicationError(f"cannot write the event log {location}: {exc}") from exc
 
 
+def _events_metadata(line: CommandLine, run_id: str) -> dict[str, Any]:
+    """Where the run's event file is, recorded with the run so ``metalus prune`` finds it."""
+    location = line.option("--events") or os.environ.get("METALUS_EVENTS") or f".metalus/events/{run_id}.jsonl"
+    if location == "none":
+        return {}
+    return {"eventsFile": location if "://" in location else os.path.abspath(location)}
+
+
 def _with_progress(line: CommandLine, action: Callable[[list[Any]], Any], *, run_id: str | None = None) -> int:
     from metalus_py.cli.progress import RedactingListener
 
@@ -245,7 +253,8 @@ def cmd_run(line: CommandLine) -> int:
             )
         from metalus_py.durable.session import start_run
 
-        return start_run(store, location, line.parameters, run_id=run_id, options=options, validated=report)
+        return start_run(store, location, line.parameters, run_id=run_id, options=options, validated=report,
+                         metadata=_events_metadata(line, run_id))
 
     try:
         return _with_progress(line, action, run_id=run_id)

@@ -3,7 +3,7 @@
 The ``metalus`` fixture (from ``tests/durable``) runs the real command line against a fresh
 store, SQLite or PostgreSQL. The application's ``RECORD`` step appends the run's schedule
 globals to ``side.jsonl`` in the working folder, once per real execution, so a test counts
-how often each tick really ran; its ``GATE`` step waits while ``gate`` exists there.
+how often each tick really ran; its ``GATE`` step waits while ``gate`` exists there; ``FRAME`` returns a small frame (an artifact of the run).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ APPLICATION: dict[str, Any] = {
     "id": "scheduled-app",
     "stepPackages": ["schedule_steps"],
     "pipelines": [{"id": "P", "name": "P", "steps": [
+        {"id": "FRAME", "type": "Pipeline", "engineMeta": {"command": "ScheduleSteps.frame"}, "params": [],
+         "nextStepId": "GATE"},
         {"id": "GATE", "type": "Pipeline", "engineMeta": {"command": "ScheduleSteps.gate"},
          "params": [{"name": "gateFile", "type": "text", "value": "!gateFile"}], "nextStepId": "RECORD"},
         {"id": "RECORD", "type": "Pipeline", "engineMeta": {"command": "ScheduleSteps.record"},

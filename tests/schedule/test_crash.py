@@ -33,7 +33,7 @@ def crash_app(folder: Path) -> None:
              "params": [{"name": "value", "type": "text", "value": "x"},
                         {"name": "sideEffect", "type": "text", "value": str(folder / "first.txt")},
                         {"name": "sleepMs", "type": "integer", "value": 0}],
-             "nextStepId": "GATE"}
+             "nextStepId": "FRAME"}
     app["stepPackages"] = ["schedule_steps", "durable_steps"]
     app["pipelines"][0]["steps"].insert(0, first)
     (folder / "app.json").write_text(json.dumps(app, indent=2))

@@ -35,6 +35,13 @@ class ScheduleSteps:
         return entry
 
     @staticmethod
+    def frame(rows: Any = 3) -> Any:
+        """A small polars frame (persisted as an artifact of the run)."""
+        import polars as pl
+
+        return pl.DataFrame({"n": list(range(int(rows)))})
+
+    @staticmethod
     def gate(gateFile: str | None = None, seconds: Any = 60) -> str:
         """Wait while ``gateFile`` exists (at most ``seconds``)."""
         end = time.monotonic() + float(seconds)
