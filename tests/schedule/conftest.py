@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.durable.conftest import Metalus, metalus, sqlite_metalus  # noqa: F401  (fixtures)
+from tests.state.conftest import backend, clock, store  # noqa: F401  (fixtures)
 
 APPLICATION: dict[str, Any] = {
     "id": "scheduled-app",

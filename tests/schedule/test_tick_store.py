@@ -10,7 +10,6 @@ from metalus_py.state import StateStore, open_store
 from metalus_py.state._schedule_schema import SCHEDULE_DDL
 from metalus_py.state._schema import DDL
 from metalus_py.state.ticks import NewTick, ScheduleStore, TickStatus
-from tests.state.conftest import backend, clock, store  # noqa: F401  (fixtures)
 
 T1, T2 = "2024-05-01T10:00:00Z", "2024-05-01T11:00:00Z"
 
