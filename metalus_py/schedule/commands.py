@@ -56,6 +56,9 @@ def _schedule_logging(line: CommandLine) -> None:
 
 def cmd_schedule(line: CommandLine) -> int:
     """``metalus schedule SUBCOMMAND ...``."""
+    if line.flag("--help", "-h"):
+        print(SCHEDULE_USAGE)
+        return 0
     if not line.positionals:
         print(SCHEDULE_USAGE, file=sys.stderr)
         return INVALID
@@ -141,6 +144,10 @@ def cmd_scheduler(line: CommandLine) -> int:
     from metalus_py.schedule.timing import Clock
     from metalus_py.schedule.validate import load_schedules
 
+    if line.flag("--help", "-h"):
+        print("usage: metalus scheduler FILE [--now ISO] [--speed N] [--state URL]\n"
+              "runs the schedules' ticks until SIGTERM/SIGINT (a second signal kills the running runs)")
+        return 0
     (location,) = _file(line, "scheduler")
     _schedule_logging(line)
     speed_text = line.option("--speed", "1") or "1"
@@ -174,6 +181,9 @@ def cmd_prune(line: CommandLine) -> int:
     from metalus_py.durable.prune import prune_runs
     from metalus_py.schedule.timing import parse_duration
 
+    if line.flag("--help", "-h"):
+        print("usage: metalus prune --older-than DURATION [--keep-failed] [--dry-run] [--json] [--state URL]")
+        return 0
     text = line.option("--older-than")
     if not text:
         raise ApplicationError("metalus prune --older-than DURATION (e.g. 7d, 12h, 1d12h) [--keep-failed] [--dry-run]")

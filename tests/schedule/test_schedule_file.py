@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from metalus_py.cli.main import main
 from metalus_py.schedule import load_schedules, schedule_json_schema, validate_schedules
 from tests.durable.conftest import Metalus
 from tests.schedule.conftest import write_files
@@ -51,16 +52,27 @@ def test_schema_command_prints_the_schedule_file_schema(sqlite_metalus: Metalus)
     ],
 )
 def test_bad_schedule_files_exit_2_naming_the_json_path(
-    sqlite_metalus: Metalus, change: dict[str, object], path: str, words: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    change: dict[str, object], path: str, words: str,
 ) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_files(tmp_path, {"name": "first", "cron": "0 * * * *"}, {"name": "second", "cron": "0 6 * * *", **change})
+    assert main(["schedule", "validate", "schedules.json"]) == 2
+    err = capsys.readouterr().err
+    assert f"schedules.json: {path}: " in err and words in err, err
+    assert not (tmp_path / ".metalus").exists(), "validating records nothing"
+
+
+def test_tick_and_scheduler_refuse_an_invalid_file_recording_nothing(sqlite_metalus: Metalus) -> None:
     folder = sqlite_metalus.cwd
-    write_files(folder, {"name": "first", "cron": "0 * * * *"}, {"name": "second", "cron": "0 6 * * *", **change})
-    for command in (["schedule", "validate"], ["schedule", "tick"], ["scheduler"]):
-        done = sqlite_metalus(*command, "schedules.json")
+    write_files(folder, {"name": "first", "cron": "0 * * * *"}, {"name": "second", "cron": "61 * * * *"})
+    for command in (["schedule", "tick"], ["scheduler"], ["schedule", "validate"]):
+        done = sqlite_metalus(*command, "schedules.json", "--now", "2024-05-01T10:00:00Z")
         assert done.returncode == 2, (command, done.stdout, done.stderr)
-        assert f"schedules.json: {path}: " in done.stderr and words in done.stderr, done.stderr
+        assert "schedules.json: schedules[1].cron: " in done.stderr and "Bad minute" in done.stderr
         assert "Traceback" not in done.stderr
     assert not (folder / ".metalus").exists(), "an invalid schedule file must record nothing"
+    assert not (folder / "side.jsonl").exists()
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
