@@ -158,9 +158,10 @@ def cmd_scheduler(line: CommandLine) -> int:
     except ValueError as exc:
         raise ApplicationError(f"--speed expects a positive number, got {speed_text!r}") from exc
     now = line.option("--now")
-    clock = Clock(_instant(now) if now else None, speed)
+    start = _instant(now) if now else None
     loaded = load_schedules(location)
     with open_schedule_store(_state(line)) as store:
+        clock = Clock(start, speed)  # starts now: loading and validating took no clock time
         scheduler = Scheduler(store, loaded, clock=clock, options=_options(line), listeners=_listeners(line))
 
         def on_signal(signum: int, frame: Any) -> None:
