@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from metalus_py.state import StateStore
 from tests.durable.conftest import Metalus, metalus, sqlite_metalus  # noqa: F401  (fixtures)
 from tests.state.conftest import backend, clock, store  # noqa: F401  (fixtures)
 
@@ -30,6 +31,11 @@ APPLICATION: dict[str, Any] = {
     ]}],
     "executions": [{"id": "E", "pipelineIds": ["P"]}],
 }
+
+
+def shared_store(metalus: Metalus) -> StateStore:  # noqa: F811
+    """One store per test for looking at what the processes recorded (a connection each, not one per look)."""
+    return metalus._stores[0] if metalus._stores else metalus.store()
 
 
 def write_files(folder: Path, *schedules: dict[str, Any]) -> Path:

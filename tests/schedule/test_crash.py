@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.durable.conftest import Metalus, side_effect_counts
-from tests.schedule.conftest import APPLICATION, executed_times, write_files
+from tests.schedule.conftest import APPLICATION, executed_times, shared_store, write_files
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
 
@@ -40,7 +40,7 @@ def crash_app(folder: Path) -> None:
 
 
 def tick_records(metalus: Metalus) -> dict[str, tuple[str, str | None]]:
-    store = metalus.store()
+    store = shared_store(metalus)
     return {t.scheduled_at: (str(t.status), t.run_status)
             for t in store.list_ticks(schedule_name="hourly")}  # type: ignore[attr-defined]
 
@@ -51,19 +51,19 @@ def test_a_crash_before_the_run_exists_is_completed_by_the_next_tick(metalus: Me
     metalus.env["METALUS_SCHEDULE_CRASH_AT"] = stage
     crashed = metalus("schedule", "tick", "schedules.json", "--now", T1)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
-    assert metalus.store().get_run(run_id=RUN1) is None
+    assert shared_store(metalus).get_run(run_id=RUN1) is None
     assert tick_records(metalus) == {T1: ("DUE" if stage == "recorded" else "LAUNCHED", None)}
     del metalus.env["METALUS_SCHEDULE_CRASH_AT"]
     done = metalus("schedule", "tick", "schedules.json", "--now", T1)
     assert done.returncode == 0, done.stderr
     assert executed_times(metalus.cwd) == [T1]
-    assert [r.run_id for r in metalus.store().list_runs()] == [RUN1]
+    assert [r.run_id for r in shared_store(metalus).list_runs()] == [RUN1]
     assert tick_records(metalus) == {T1: ("LAUNCHED", "COMPLETE")}
 
 
 def wait_for_gate(metalus: Metalus, proc: subprocess.Popen[str]) -> None:
     """Wait until the run is inside GATE (FIRST finished and recorded) or the process ended."""
-    store = metalus.store()
+    store = shared_store(metalus)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         gate = store.get_step(run_id=RUN1, execution_key="E", pipeline_id="P", step_path="GATE")
@@ -82,7 +82,7 @@ def test_a_crash_in_the_middle_of_the_run_is_resumed_not_run_twice(metalus: Meta
     wait_for_gate(metalus, proc)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
-    assert metalus.store().get_run(run_id=RUN1).status == "RUNNING"  # type: ignore[union-attr]
+    assert shared_store(metalus).get_run(run_id=RUN1).status == "RUNNING"  # type: ignore[union-attr]
     assert tick_records(metalus) == {T1: ("LAUNCHED", None)}
     (metalus.cwd / "gate").unlink()
 
@@ -90,10 +90,10 @@ def test_a_crash_in_the_middle_of_the_run_is_resumed_not_run_twice(metalus: Meta
     assert done.returncode == 0, done.stderr
     expected = [T1] if next_now == T1 else [T1, T2]
     assert executed_times(metalus.cwd) == expected
-    assert sorted(r.run_id for r in metalus.store().list_runs()) == [
+    assert sorted(r.run_id for r in shared_store(metalus).list_runs()) == [
         f"hourly__{t.replace('-', '').replace(':', '')}" for t in expected]
     assert side_effect_counts(metalus.cwd / "first.txt") == {"E.P.FIRST": len(expected)}, \
         "FIRST had finished before the crash: the resumed run restores it, never runs it again"
-    run = metalus.store().get_run(run_id=RUN1)
+    run = shared_store(metalus).get_run(run_id=RUN1)
     assert run is not None and run.status == "COMPLETE"
     assert {at: status for at, status in tick_records(metalus).items()} == {t: ("LAUNCHED", "COMPLETE") for t in expected}

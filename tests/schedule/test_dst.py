@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from metalus_py.schedule.cron import ticks_between
 from tests.durable.conftest import Metalus
-from tests.schedule.conftest import executions, write_files
+from tests.schedule.conftest import executions, shared_store, write_files
 
 NY = ZoneInfo("America/New_York")
 
@@ -46,7 +46,8 @@ def fired(metalus: Metalus, name: str) -> list[str]:
     return [e["scheduledTime"] for e in executions(metalus.cwd) if e["scheduleName"] == name]
 
 
-def test_ticks_on_the_spring_forward_day(metalus: Metalus) -> None:
+def test_ticks_on_the_spring_forward_day(sqlite_metalus: Metalus) -> None:
+    metalus = sqlite_metalus
     write_files(metalus.cwd,
                 {"name": "fixed", "cron": "30 2 * * *", "timezone": "America/New_York"},
                 {"name": "wild", "cron": "30 * * * *", "timezone": "America/New_York"})
@@ -57,11 +58,12 @@ def test_ticks_on_the_spring_forward_day(metalus: Metalus) -> None:
     # The first look fires the latest due tick (the day before), then each day once.
     assert fired(metalus, "fixed") == ["2024-03-09T07:30:00Z", "2024-03-10T07:00:00Z", "2024-03-11T06:30:00Z"]
     assert fired(metalus, "wild")[:3] == ["2024-03-10T05:30:00Z", "2024-03-10T06:30:00Z", "2024-03-10T07:30:00Z"]
-    runs = {r.run_id for r in metalus.store().list_runs()}
+    runs = {r.run_id for r in shared_store(metalus).list_runs()}
     assert "fixed__20240310T070000Z" in runs
 
 
-def test_ticks_on_the_fall_back_day(metalus: Metalus) -> None:
+def test_ticks_on_the_fall_back_day(sqlite_metalus: Metalus) -> None:
+    metalus = sqlite_metalus
     write_files(metalus.cwd,
                 {"name": "fixed", "cron": "30 1 * * *", "timezone": "America/New_York"},
                 {"name": "wild", "cron": "30 * * * *", "timezone": "America/New_York"})
@@ -72,5 +74,5 @@ def test_ticks_on_the_fall_back_day(metalus: Metalus) -> None:
     assert fired(metalus, "fixed") == ["2024-11-02T05:30:00Z", "2024-11-03T05:30:00Z", "2024-11-04T06:30:00Z"]
     assert fired(metalus, "wild")[:4] == ["2024-11-03T04:30:00Z", "2024-11-03T05:30:00Z", "2024-11-03T06:30:00Z",
                                           "2024-11-03T07:30:00Z"]
-    store = metalus.store()
+    store = shared_store(metalus)
     assert store.get_tick(schedule_name="fixed", scheduled_at="2024-11-03T06:30:00Z") is None  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.durable.conftest import Metalus
-from tests.schedule.conftest import executed_times, write_files
+from tests.schedule.conftest import executed_times, shared_store, write_files
 
 T1, T2 = "2024-05-01T10:00:00Z", "2024-05-01T11:00:00Z"
 
@@ -34,7 +34,7 @@ def wait_until(condition: Callable[[], bool], procs: list[subprocess.Popen[str]]
 def test_overlap_policies(metalus: Metalus, policy: str) -> None:
     write_files(metalus.cwd, {"name": "hourly", "cron": "0 * * * *", "overlap": policy})
     (metalus.cwd / "gate").write_text("hold")
-    store = metalus.store()
+    store = shared_store(metalus)
 
     def tick(at: str) -> object:
         return store.get_tick(schedule_name="hourly", scheduled_at=at)  # type: ignore[attr-defined]

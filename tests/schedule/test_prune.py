@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.durable.conftest import Metalus
-from tests.schedule.conftest import write_files
+from tests.schedule.conftest import shared_store, write_files
 
 
 def backdate(metalus: Metalus, run_id: str, days: float) -> None:
     """Pretend the run ended ``days`` ago."""
-    store = metalus.store()
+    store = shared_store(metalus)
     ended = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="microseconds")
     with store._transaction(write=True) as tx:  # type: ignore[attr-defined]
         assert tx.run("UPDATE metalus_run SET ended_at = ? WHERE run_id = ?", (ended, run_id)) == 1
@@ -24,7 +24,7 @@ def backdate(metalus: Metalus, run_id: str, days: float) -> None:
 
 def files_of(metalus: Metalus, run_id: str) -> list[Path]:
     """The artifact folder and event file of a run that exist on disk."""
-    run = metalus.store().get_run(run_id=run_id)
+    run = shared_store(metalus).get_run(run_id=run_id)
     assert run is not None and run.artifact_root
     candidates = [Path(run.artifact_root), metalus.cwd / ".metalus" / "events" / f"{run_id}.jsonl"]
     return [p for p in candidates if p.exists()]
@@ -63,7 +63,7 @@ def test_prune_deletes_exactly_the_old_finished_runs_files(metalus: Metalus) -> 
     for run_id in ("new-ok", "parent"):
         assert len(files_of(metalus, run_id)) == 2, f"{run_id} must be kept"
 
-    store = metalus.store()
+    store = shared_store(metalus)
     runs = {r.run_id: r for r in store.list_runs()}
     assert {"old-ok", "old-failed", "new-ok", "parent"} <= set(runs), "records are kept as summaries"
     assert runs["old-ok"].metadata["pruned"]["complete"] is True and "pruned" not in runs["new-ok"].metadata

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.durable.conftest import Metalus
-from tests.schedule.conftest import executed_times, write_files
+from tests.schedule.conftest import executed_times, shared_store, write_files
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 
@@ -38,7 +38,7 @@ def wait_until(condition: Callable[[], bool], procs: list[subprocess.Popen[str]]
 
 
 def completed_ticks(metalus: Metalus, name: str) -> list[str]:
-    store = metalus.store()
+    store = shared_store(metalus)
     return [t.scheduled_at for t in store.list_ticks(schedule_name=name)  # type: ignore[attr-defined]
             if t.run_status == "COMPLETE"]
 
@@ -55,7 +55,7 @@ def test_two_schedulers_on_one_store_run_each_tick_once(metalus: Metalus) -> Non
     procs = [metalus.popen("scheduler", "schedules.json", "--now", START, "--speed", "60") for _ in range(2)]
     try:
         wait_until(lambda: len(completed_ticks(metalus, "minutely")) >= 3, procs, "three ticks")
-        holder = metalus.store().get_lease(run_id="scheduler/minutely")
+        holder = shared_store(metalus).get_lease(run_id="scheduler/minutely")
         assert holder is not None and holder.alive(time.time())
         first = next(p for p in procs if f":{p.pid}:" in holder.owner)
         other = next(p for p in procs if p is not first)
@@ -69,7 +69,7 @@ def test_two_schedulers_on_one_store_run_each_tick_once(metalus: Metalus) -> Non
             if proc.poll() is None:
                 proc.kill()
                 proc.communicate()
-    store = metalus.store()
+    store = shared_store(metalus)
     records = store.list_ticks(schedule_name="minutely")  # type: ignore[attr-defined]
     launched = [t for t in records if str(t.status) == "LAUNCHED"]
     assert len(launched) >= 6
@@ -85,7 +85,7 @@ def test_sigterm_lets_the_running_run_finish(metalus: Metalus) -> None:
     write_files(metalus.cwd, {"name": "hourly", "cron": "0 * * * *"})
     (metalus.cwd / "gate").write_text("hold")
     proc = metalus.popen("scheduler", "schedules.json", "--now", "2024-05-01T10:00:00Z")
-    store = metalus.store()
+    store = shared_store(metalus)
 
     def running() -> bool:
         run = store.get_run(run_id="hourly__20240501T100000Z")
@@ -109,7 +109,7 @@ def test_sigterm_lets_the_running_run_finish(metalus: Metalus) -> None:
 def test_a_scheduler_stopped_mid_run_leaves_it_for_the_next_one(metalus: Metalus, how: str) -> None:
     write_files(metalus.cwd, {"name": "hourly", "cron": "0 * * * *"})
     (metalus.cwd / "gate").write_text("hold")
-    store = metalus.store()
+    store = shared_store(metalus)
     run_id = "hourly__20240501T100000Z"
     proc = metalus.popen("scheduler", "schedules.json", "--now", "2024-05-01T10:00:00Z")
 

@@ -11,18 +11,18 @@ import time
 from pathlib import Path
 
 from tests.durable.conftest import Metalus
-from tests.schedule.conftest import executed_times, executions, write_files
+from tests.schedule.conftest import executed_times, executions, shared_store, write_files
 
 
 def ticks(metalus: Metalus, name: str) -> dict[str, tuple[str, str | None, str | None]]:
     """``scheduled_at -> (status, reason, run_status)`` of a schedule's tick records."""
-    store = metalus.store()
+    store = shared_store(metalus)
     return {t.scheduled_at: (str(t.status), t.reason, t.run_status)
             for t in store.list_ticks(schedule_name=name)}  # type: ignore[attr-defined]
 
 
 def run_ids(metalus: Metalus) -> list[str]:
-    return sorted(r.run_id for r in metalus.store().list_runs())
+    return sorted(r.run_id for r in shared_store(metalus).list_runs())
 
 
 def test_a_tick_fires_its_run_id_with_the_schedule_globals(metalus: Metalus) -> None:
@@ -33,7 +33,7 @@ def test_a_tick_fires_its_run_id_with_the_schedule_globals(metalus: Metalus) -> 
     assert run_ids(metalus) == ["nightly.load-1__20240501T063000Z"]
     assert executions(metalus.cwd) == [{"scheduleName": "nightly.load-1", "scheduledTime": "2024-05-01T06:30:00Z",
                                         "parameters": parameters}]
-    run = metalus.store().get_run(run_id="nightly.load-1__20240501T063000Z")
+    run = shared_store(metalus).get_run(run_id="nightly.load-1__20240501T063000Z")
     assert run is not None and run.status == "COMPLETE"
     assert run.parameters["scheduledTime"] == "2024-05-01T06:30:00Z" and run.parameters["limit"] == 5
     assert run.metadata["schedule"] == {"name": "nightly.load-1", "scheduledTime": "2024-05-01T06:30:00Z"}
@@ -123,7 +123,7 @@ def test_a_failed_run_exits_1_and_is_not_run_again_by_later_ticks(metalus: Metal
     assert failed.returncode == 1, failed.stderr
     assert ticks(metalus, "hourly") == {"2024-05-01T10:00:00Z": ("LAUNCHED", None, "FAILED")}
     assert metalus("schedule", "tick", "schedules.json", "--now", "2024-05-01T10:00:00Z").returncode == 0
-    assert metalus.store().get_run(run_id="hourly__20240501T100000Z").status == "FAILED"  # type: ignore[union-attr]
+    assert shared_store(metalus).get_run(run_id="hourly__20240501T100000Z").status == "FAILED"  # type: ignore[union-attr]
 
 
 def test_backfill_launches_only_the_missing_ticks(metalus: Metalus, hourly: Path) -> None:
