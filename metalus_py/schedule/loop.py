@@ -141,8 +141,8 @@ class Scheduler:
                 killed = True
                 self.engine.interrupting.set()
                 for run_id in self.engine.running_run_ids():
-                    _LOG.warning("scheduler %s: killing run %s (it will be resumed)", self.engine.owner, run_id)
                     self.store.request_kill(run_id=run_id, reason="the scheduler is stopping")
+                    _LOG.warning("scheduler %s: killing run %s (it will be resumed)", self.engine.owner, run_id)
         for keeper in self._leases.values():
             keeper.stop(release=True)
         self._leases.clear()

@@ -111,7 +111,9 @@ def test_a_scheduler_stopped_mid_run_leaves_it_for_the_next_one(metalus: Metalus
     (metalus.cwd / "gate").write_text("hold")
     store = shared_store(metalus)
     run_id = "hourly__20240501T100000Z"
-    proc = metalus.popen("scheduler", "schedules.json", "--now", "2024-05-01T10:00:00Z")
+    log = metalus.cwd / "scheduler.log"
+    with log.open("w") as stderr:
+        proc = metalus.popen("scheduler", "schedules.json", "--now", "2024-05-01T10:00:00Z", stderr=stderr)
 
     def running() -> bool:
         step = store.get_step(run_id=run_id, execution_key="E", pipeline_id="P", step_path="GATE")
@@ -121,16 +123,20 @@ def test_a_scheduler_stopped_mid_run_leaves_it_for_the_next_one(metalus: Metalus
     if how == "sigkill":
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
+        (metalus.cwd / "gate").unlink()
     else:
         proc.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGINT)  # a second signal: kill the run, leave it resumable
-        out = proc.communicate(timeout=120)
-        assert proc.returncode == 0, out
+        wait_until(lambda: "stopping; waiting" in log.read_text(), [proc], "the first signal")
+        proc.send_signal(signal.SIGINT)  # a second signal: kill the run (cooperatively), leave it resumable
+        wait_until(lambda: "killing run" in log.read_text() and not store.pending_kills(run_id=run_id), [proc],
+                   "the kill request to be seen by the run")
+        (metalus.cwd / "gate").unlink()  # GATE ends; the killed run starts no further step
+        proc.communicate(timeout=120)
+        assert proc.returncode == 0, log.read_text()
         assert store.get_run(run_id=run_id).status == "KILLED"  # type: ignore[union-attr]
+        assert executed_times(metalus.cwd) == []
     tick = store.get_tick(schedule_name="hourly", scheduled_at="2024-05-01T10:00:00Z")  # type: ignore[attr-defined]
     assert tick is not None and tick.run_status is None, "the tick's outcome is not recorded: it is unfinished"
-    (metalus.cwd / "gate").unlink()
     done = metalus("schedule", "tick", "schedules.json", "--now", "2024-05-01T10:30:00Z")
     assert done.returncode == 0, done.stderr
     assert executed_times(metalus.cwd) == ["2024-05-01T10:00:00Z"]
