@@ -12,9 +12,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.secrets import redact_known
 from metalus_py.cli.arguments import CommandLine, split_command_line
-from metalus_py.exceptions import ApplicationError
-from metalus_py.secrets import redact_known
 
 USAGE = """usage: metalus COMMAND [ARGS]
 
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 def _configure_logging(line: CommandLine) -> None:
     verbose = line.flag("--verbose", "-v")
     level = logging.ERROR if line.flag("--quiet", "-q") else logging.INFO
-    from metalus_py.logcontext import IdsFilter
+    from metalus_py.base.logcontext import IdsFilter
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(IdsFilter())
@@ -100,7 +100,7 @@ class _RedactingFilter(logging.Filter):
     """Removes known secret values from log messages and tracebacks before they are written."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from metalus_py.secrets import known_secrets
+        from metalus_py.base.secrets import known_secrets
 
         if not known_secrets():
             return True
@@ -186,7 +186,7 @@ def _finish(line: CommandLine, result: Any) -> int:
 
 def _event_log(line: CommandLine, run_id: str) -> Any:
     """The JSON-lines event log of a run: ``--events FILE``, default ``.metalus/events/<run>.jsonl``."""
-    from metalus_py.event_log import JsonLinesEventLog
+    from metalus_py.events.jsonlines import JsonLinesEventLog
 
     location = line.option("--events") or os.environ.get("METALUS_EVENTS") or f".metalus/events/{run_id}.jsonl"
     if location == "none":
@@ -347,7 +347,7 @@ def cmd_runs(line: CommandLine) -> int:
     try:
         runs = store.list_runs(limit=None if line.option("--schedule") else int(limit) if limit.isdigit() else 20)
         if line.option("--schedule"):  # the runs of one schedule's ticks
-            from metalus_py.schedule.commands import schedule_run_ids
+            from metalus_py.cli.schedule_commands import schedule_run_ids
 
             wanted = set(schedule_run_ids(store, line.option("--schedule") or ""))
             runs = [r for r in runs if r.run_id in wanted][: int(limit) if limit.isdigit() else 20]
@@ -430,7 +430,7 @@ def cmd_schema(line: CommandLine) -> int:
 
 
 def cmd_steps(line: CommandLine) -> int:
-    from metalus_py.catalogue import catalogue, templates
+    from metalus_py.steps.catalogue import catalogue, templates
 
     packages = [p for p in (line.option("--package") or "").split(",") if p]
     for location in line.positionals:
@@ -469,9 +469,9 @@ def _lazy(module: str, name: str) -> Callable[[CommandLine], int]:
 
 
 COMMANDS: dict[str, Callable[[CommandLine], int]] = {
-    "schedule": _lazy("metalus_py.schedule.commands", "cmd_schedule"),
-    "scheduler": _lazy("metalus_py.schedule.commands", "cmd_scheduler"),
-    "prune": _lazy("metalus_py.schedule.commands", "cmd_prune"),
+    "schedule": _lazy("metalus_py.cli.schedule_commands", "cmd_schedule"),
+    "scheduler": _lazy("metalus_py.cli.schedule_commands", "cmd_scheduler"),
+    "prune": _lazy("metalus_py.cli.schedule_commands", "cmd_prune"),
     "resume": cmd_resume,
     "retrigger": cmd_retrigger,
     "kill": cmd_kill,

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from metalus_py.base.exceptions import ApplicationError
 from metalus_py.durable.options import RunOptions
 from metalus_py.events import Listener
-from metalus_py.exceptions import ApplicationError
 from metalus_py.schedule.cron import next_ticks, ticks_between
 from metalus_py.schedule.engine import TickEngine
 from metalus_py.schedule.planning import tick_run_id

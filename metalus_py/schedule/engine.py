@@ -26,10 +26,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from metalus_py.base.exceptions import ApplicationError
 from metalus_py.durable.options import RunOptions
 from metalus_py.durable.session import new_owner, owner_process_dead
 from metalus_py.events import Listener
-from metalus_py.exceptions import ApplicationError
 from metalus_py.schedule.launch import TickRun, complete_tick_run, events_location, run_is_live, tick_metadata
 from metalus_py.schedule.planning import PAUSED, evaluate
 from metalus_py.schedule.timing import parse_instant, utc_iso
@@ -239,7 +239,7 @@ class TickEngine:
 def _event_log(location: str | None) -> Any:
     if location is None:
         return None
-    from metalus_py.event_log import JsonLinesEventLog
+    from metalus_py.events.jsonlines import JsonLinesEventLog
 
     try:
         return JsonLinesEventLog(location)
@@ -248,10 +248,22 @@ def _event_log(location: str | None) -> Any:
         return None
 
 
-def _redacting(listeners: list[Any]) -> list[Any]:
-    from metalus_py.cli.progress import RedactingListener
+class _Redacting:
+    """Passes events on with known secret values removed (event files and progress lines)."""
 
-    return [RedactingListener(listener) for listener in listeners]
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def on_event(self, event: Any) -> None:
+        from dataclasses import replace as _replace
+
+        from metalus_py.base.secrets import redact_known
+
+        self.inner.on_event(_replace(event, error=redact_known(event.error), data=redact_known(event.data)))
+
+
+def _redacting(listeners: list[Any]) -> list[Any]:
+    return [_Redacting(listener) for listener in listeners]
 
 
 def _crash_point(stage: str) -> None:

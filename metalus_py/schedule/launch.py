@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from metalus_py.base.exceptions import ApplicationError
 from metalus_py.durable.options import RunOptions
 from metalus_py.durable.session import owner_process_dead, resume_run, start_run
-from metalus_py.exceptions import ApplicationError
 from metalus_py.state import LeaseHeldError, RunExistsError, StateStore
 
 __all__ = ["TickRun", "complete_tick_run", "run_is_live"]

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
-from metalus_py.exceptions import ApplicationError
-from metalus_py.loader import parse_json, read_text
+from metalus_py.base.exceptions import ApplicationError
+from metalus_py.model.loader import parse_json, read_text
 from metalus_py.schedule.cron import check_cron, normalize
 from metalus_py.schedule.model import Schedule, ScheduleFile
 from metalus_py.schedule.timing import parse_duration, parse_instant

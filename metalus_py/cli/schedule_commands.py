@@ -1,5 +1,7 @@
 """``metalus schedule validate|list|tick|backfill``, ``metalus scheduler`` and ``metalus prune``.
 
+The command-line face of :mod:`metalus_py.schedule` and :mod:`metalus_py.durable.prune`.
+
 Exit codes as everywhere: 0 every run completed, 1 a run did not, 2 invalid input (nothing ran).
 """
 
@@ -11,8 +13,8 @@ import signal
 import sys
 from typing import Any
 
+from metalus_py.base.exceptions import ApplicationError
 from metalus_py.cli.arguments import CommandLine
-from metalus_py.exceptions import ApplicationError
 
 INVALID = 2
 
