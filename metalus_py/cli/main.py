@@ -28,15 +28,22 @@ commands:
                                     a new run recomputing from that point
   kill RUN [--step EXEC.PIPELINE.STEP] [--grace SECONDS]
                                     end a running run or step (cooperative, then forced)
-  runs [--limit N] [--json]         recent runs
+  runs [--limit N] [--schedule NAME] [--json]
+                                    recent runs (of one schedule)
   show RUN [--json]                 executions -> pipelines -> steps of a run
   validate APP.json [--strict] [--name value ...]
                                     report every problem (exit 0 valid, 2 invalid)
   plan APP.json [--format text|mermaid|dot]
                                     print the execution plan
-  schema                            print the JSON Schema of the application file
+  schema [--schedules]              print the JSON Schema of the application (or schedule) file
   steps [APP.json] [--package P[,Q]] [--json]
                                     the step catalogue (default package: steps_library)
+  schedule validate|list|tick|backfill FILE ...
+                                    scheduled runs, exactly once per tick (metalus schedule for help)
+  scheduler FILE [--now ISO] [--speed N]
+                                    run the schedules until SIGTERM/SIGINT
+  prune --older-than 7d [--keep-failed] [--dry-run]
+                                    delete old finished runs' artifacts and event files, keep records
 """
 
 INVALID = 2
@@ -190,6 +197,14 @@ def _event_log(line: CommandLine, run_id: str) -> Any:
         raise ApplicationError(f"cannot write the event log {location}: {exc}") from exc
 
 
+def _events_metadata(line: CommandLine, run_id: str) -> dict[str, Any]:
+    """Where the run's event file is, recorded with the run so ``metalus prune`` finds it."""
+    location = line.option("--events") or os.environ.get("METALUS_EVENTS") or f".metalus/events/{run_id}.jsonl"
+    if location == "none":
+        return {}
+    return {"eventsFile": location if "://" in location else os.path.abspath(location)}
+
+
 def _with_progress(line: CommandLine, action: Callable[[list[Any]], Any], *, run_id: str | None = None) -> int:
     from metalus_py.cli.progress import RedactingListener
 
@@ -238,7 +253,8 @@ def cmd_run(line: CommandLine) -> int:
             )
         from metalus_py.durable.session import start_run
 
-        return start_run(store, location, line.parameters, run_id=run_id, options=options, validated=report)
+        return start_run(store, location, line.parameters, run_id=run_id, options=options, validated=report,
+                         metadata=_events_metadata(line, run_id))
 
     try:
         return _with_progress(line, action, run_id=run_id)
@@ -329,7 +345,12 @@ def cmd_runs(line: CommandLine) -> int:
     store = _require_store(line, "runs")
     limit = line.option("--limit", "20") or "20"
     try:
-        runs = store.list_runs(limit=int(limit) if limit.isdigit() else 20)
+        runs = store.list_runs(limit=None if line.option("--schedule") else int(limit) if limit.isdigit() else 20)
+        if line.option("--schedule"):  # the runs of one schedule's ticks
+            from metalus_py.cli.schedule_commands import schedule_run_ids
+
+            wanted = set(schedule_run_ids(store, line.option("--schedule") or ""))
+            runs = [r for r in runs if r.run_id in wanted][: int(limit) if limit.isdigit() else 20]
         if line.flag("--json"):
             print(json.dumps([{"runId": r.run_id, "applicationId": r.application_id, "status": str(r.status),
                                "startedAt": r.started_at, "endedAt": r.ended_at, "parentRunId": r.parent_run_id}
@@ -394,6 +415,11 @@ def cmd_plan(line: CommandLine) -> int:
 
 
 def cmd_schema(line: CommandLine) -> int:
+    if line.flag("--schedules"):
+        from metalus_py.schedule.model import schedule_json_schema
+
+        print(json.dumps(schedule_json_schema(), indent=2))
+        return 0
     from metalus_py.model.application import Application
 
     schema = Application.model_json_schema(by_alias=True)
@@ -431,7 +457,21 @@ def cmd_steps(line: CommandLine) -> int:
     return 0
 
 
+def _lazy(module: str, name: str) -> Callable[[CommandLine], int]:
+    """A command implemented in another package, imported when it runs."""
+
+    def handler(line: CommandLine) -> int:
+        import importlib
+
+        return int(getattr(importlib.import_module(module), name)(line))
+
+    return handler
+
+
 COMMANDS: dict[str, Callable[[CommandLine], int]] = {
+    "schedule": _lazy("metalus_py.cli.schedule_commands", "cmd_schedule"),
+    "scheduler": _lazy("metalus_py.cli.schedule_commands", "cmd_scheduler"),
+    "prune": _lazy("metalus_py.cli.schedule_commands", "cmd_prune"),
     "resume": cmd_resume,
     "retrigger": cmd_retrigger,
     "kill": cmd_kill,

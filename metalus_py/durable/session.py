@@ -57,8 +57,11 @@ def start_run(
     run_id: str | None = None,
     options: RunOptions | None = None,
     validated: ValidationReport | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> RunResult | RecordedRun:
     """Validate (unless ``validated`` is the report of that already), record and run an application.
+
+    ``metadata`` is recorded with the run (e.g. its schedule and events file).
 
     With ``run_id`` of a run already recorded: a COMPLETE run is returned as recorded (idempotent
     submission: nothing runs); any other (failed, paused, killed, interrupted) is resumed.
@@ -90,7 +93,7 @@ def start_run(
         run_id=run_id, application_id=prepared.application_id, application_json=json.dumps(document),
         parameters=redact_secrets(dict(parameters)), persist_policy=policy,
         artifact_root=artifact_root or store.default_artifact_root(run_id=run_id),
-        metadata={"source": location},
+        metadata={**(metadata or {}), "source": location},
     )
     return _execute(store, run_id, options)
 
@@ -107,6 +110,7 @@ def resume_run(
     record = _get(store, run_id)
     if record.status == "COMPLETE":
         return recorded_result(store, record)
+    refuse_pruned(record, "resumed")
     return _execute(store, run_id, options, changes=parameters)
 
 
@@ -125,6 +129,7 @@ def retrigger_run(
     """
     options = options or RunOptions()
     source = _get(store, run_id)
+    refuse_pruned(source, "re-triggered")
     point = RetriggerPoint.parse(start)
     document = json.loads(source.application_json)
     params = {**source.effective_parameters, **parameters}
@@ -141,6 +146,21 @@ def retrigger_run(
     )
     store.copy_completed_steps(source_run_id=run_id, target_run_id=new_id, steps=[r.key for r in keep])
     return _execute(store, new_id, options, live=live)
+
+
+def refuse_pruned(record: RunRecord, action: str) -> None:
+    """A pruned run has lost its artifacts and events: it cannot be resumed or re-triggered.
+
+    Raises:
+        ApplicationError: the run was pruned (``metalus prune``).
+    """
+    pruned = record.metadata.get("pruned")
+    if pruned:
+        when = pruned.get("at", "?") if isinstance(pruned, dict) else "?"
+        raise ApplicationError(
+            f"run {record.run_id} was pruned at {when} (`metalus prune` deleted its artifacts and event file; "
+            f"its record is kept as a summary): it cannot be {action}. Start a new run instead"
+        )
 
 
 def _get(store: StateStore, run_id: str) -> RunRecord:

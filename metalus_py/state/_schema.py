@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from metalus_py.state._schedule_schema import SCHEDULE_DDL
+
 SCHEMA_VERSION: Final = 1
 
 RUN_COLUMNS: Final = (
@@ -121,6 +123,7 @@ DDL: Final[tuple[str, ...]] = (
         expires_at DOUBLE PRECISION NOT NULL,
         released INTEGER NOT NULL DEFAULT 0
     )""",
+    *SCHEDULE_DDL,
 )
 
 #: Tables holding one run's rows, deleted by ``delete_run``.
