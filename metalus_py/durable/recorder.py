@@ -35,13 +35,19 @@ class StoreRecorder:
         self.batch_size = batch_size
         self._pending: list[dict[str, object]] = []
         self._lock = threading.Lock()
+        self._written: set[int] = set()
+
+    def written(self, seq: int) -> bool:
+        """Whether this recorder appended event ``seq`` (other processes append to the same log)."""
+        with self._lock:
+            return seq in self._written
 
     def flush(self) -> None:
         """Write the buffered events (in the order they happened)."""
         with self._lock:
             pending, self._pending = self._pending, []
             if pending:
-                self.store.append_events(run_id=self.run_id, events=pending)
+                self._written.update(self.store.append_events(run_id=self.run_id, events=pending))
 
     def on_event(self, event: RunEvent) -> None:
         with self._lock:
