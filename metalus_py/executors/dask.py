@@ -55,6 +55,10 @@ class DaskExecutor:
 
         self.address = address
         self._cluster: Any = None
+        for name in ("distributed", "tornado"):  # its INFO lines would drown the run's own
+            quiet = logging.getLogger(name)
+            if quiet.level == logging.NOTSET:
+                quiet.setLevel(logging.WARNING)
         if address is None:
             count = workers or max(2, os.cpu_count() or 2)
             polars_threads = str(max(1, (os.cpu_count() or 1) // count))
