@@ -44,3 +44,6 @@ def dask_client(dask_cluster: Any) -> Iterator[Any]:
 
 def worker_pids(client: Any) -> set[int]:
     return set(client.run(os.getpid).values())
+
+
+from tests.durable.conftest import metalus, sqlite_metalus  # noqa: E402,F401  (the command line on SQLite/PostgreSQL)
