@@ -77,8 +77,10 @@ def make_executor(choice: ExecutorChoice, *, workers: int | None = None) -> Exec
         ApplicationError: the dask scheduler cannot be reached (naming its address).
     """
     if choice.name == "dask":
-        from metalus_py.executors.dask import DaskExecutor
-
+        try:
+            from metalus_py.executors.dask import DaskExecutor
+        except ImportError as exc:
+            raise ApplicationError(f"--executor dask needs dask.distributed: pip install 'metalus_py[dask]' ({exc})") from exc
         return DaskExecutor(choice.scheduler, workers=workers)
     from metalus_py.executors.local import LocalExecutor
 
