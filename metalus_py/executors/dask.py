@@ -124,7 +124,7 @@ class DaskBackend:
         self.reference = durable.reference
         store = durable.store
         self.attempts = store.execution_attempts(run_id=self.reference.run_id)
-        self.reader = OutputsReader(ArtifactStore(self.reference.artifact_root))
+        self.reader = OutputsReader(ArtifactStore(self.reference.artifact_root), prepared)
         self._futures: dict[Any, ReadyExecution] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()

@@ -4,17 +4,21 @@ When an instance ends, the process that ran it writes an *outputs manifest*
 (``<artifact root>/<instance>/outputs.json``): each step result and each final global, as an
 output reference (small JSON inline, frames as Arrow IPC, other objects pickled). A child
 running elsewhere reads its parents' manifests back to build the same parent views a local run
-passes in memory. A global that *is* a parent's view is stored as a reference to that parent.
+passes in memory. A global that *is* a parent's view is stored as a reference to that parent;
+one still holding the execution's own starting value (from the application) is not stored at all.
+Manifests are not fsynced: after a crash, ``resume`` runs the instance again (restoring its
+steps) and writes its manifest anew.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from metalus_py.flow.execution import ExecutionOutcome
+from metalus_py.plan.setup import PreparedApplication
 from metalus_py.plan.work import ParentInput, ParentView, parse_instance_key, view_of
 from metalus_py.state import ArtifactStore, load_artifact, write_artifact
 from metalus_py.state.artifacts import safe_name
@@ -35,9 +39,10 @@ def _parent_ref(parent: ParentInput) -> dict[str, Any]:
 
 
 def write_outputs(
-    artifacts: ArtifactStore, outcome: ExecutionOutcome, parents: Sequence[ParentInput], views: Sequence[ParentView]
+    artifacts: ArtifactStore, outcome: ExecutionOutcome, parents: Sequence[ParentInput], views: Sequence[ParentView],
+    base_globals: Mapping[str, Any],
 ) -> None:
-    """Write the outputs manifest of a finished instance."""
+    """Write the outputs manifest of a finished instance (``base_globals``: its globals from the application)."""
     key = outcome.key
 
     def persist(value: Any, folder: str, name: str) -> dict[str, Any]:
@@ -65,16 +70,22 @@ def write_outputs(
     globals_: dict[str, Any] = {}
     for name, value in outcome.globals.items():
         parent = by_identity.get(id(value))
-        globals_[name] = _parent_ref(parent) if parent is not None else {"value": persist(value, "globals", name)}
+        if parent is not None:
+            globals_[name] = _parent_ref(parent)
+        elif name in base_globals and base_globals[name] is value:
+            globals_[name] = {"$base": True}
+        else:
+            globals_[name] = {"value": persist(value, "globals", name)}
     write_artifact({"key": key, "parameters": parameters, "globals": globals_}, manifest_url(artifacts.root, key),
-                   storage_options=artifacts.storage_options)
+                   storage_options=artifacts.storage_options, fsync=False)
 
 
 class OutputsReader:
     """Reads instances' manifests back as outcomes (a small cache keeps recent ones)."""
 
-    def __init__(self, artifacts: ArtifactStore, *, cache_size: int = 32) -> None:
+    def __init__(self, artifacts: ArtifactStore, prepared: PreparedApplication, *, cache_size: int = 32) -> None:
         self.artifacts = artifacts
+        self.prepared = prepared
         self._cache: OrderedDict[str, ExecutionOutcome] = OrderedDict()
         self._cache_size = cache_size
 
@@ -105,6 +116,8 @@ class OutputsReader:
         for name, entry in manifest["globals"].items():
             if "$parent" in entry:
                 outcome.globals[name] = self.view(_parent_input(entry["$parent"]))[1]
+            elif "$base" in entry:
+                outcome.globals[name] = self.prepared.executions[execution_id].globals.get(name)
             else:
                 outcome.globals[name] = self.artifacts.load(entry["value"])
         self._cache[key] = outcome

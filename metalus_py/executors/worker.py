@@ -119,7 +119,7 @@ def _open_session(run: RunReference) -> _Session:
     services = build_services(prepared, run_id=run.run_id, max_workers=run.max_workers,
                               listeners=[_StampWorker(), recorder], journal=journal)
     services.persist_default = run.persist
-    return _Session(store, prepared, services, recorder, OutputsReader(artifacts), artifacts,
+    return _Session(store, prepared, services, recorder, OutputsReader(artifacts, prepared), artifacts,
                     _KillFlag(store, run.run_id, services.kill))
 
 
@@ -153,7 +153,8 @@ def run_recipe(recipe: ExecutionRecipe) -> ExecutionOutcome:
     outcome = run_execution(spec, session.services)
     if outcome.status in ("COMPLETE", "SKIPPED"):
         try:
-            write_outputs(session.artifacts, outcome, work.parents, views)
+            write_outputs(session.artifacts, outcome, work.parents, views,
+                          session.prepared.executions[work.execution_id].globals)
         except Exception as exc:
             outcome.status, outcome.error = "ERROR", error_info(exc)
             outcome.reason = f"the results of {work.key} cannot be stored for its children: {exc}"
