@@ -157,7 +157,8 @@ def _open_executor(line: CommandLine, choice: Any, store: Any) -> Any:
     from metalus_py.executors import make_executor
 
     workers = line.option("--max-workers")
-    return make_executor(choice, workers=int(workers) if workers and workers.isdigit() else None)
+    return make_executor(choice, workers=int(workers) if workers and workers.isdigit() else None,
+                         parameters=line.parameters)
 
 
 def _run_options(line: CommandLine, listeners: list[Any], executor: Any = None) -> Any:

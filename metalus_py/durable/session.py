@@ -74,7 +74,7 @@ def start_run(
     """
     options = _with_executor(options, executor)
     if not _executor_ready(options):
-        with _executor_opened(options) as ready:
+        with _executor_opened(options, parameters) as ready:
             return start_run(store, location, parameters, run_id=run_id, options=ready, validated=validated)
     if run_id is not None:
         existing = store.get_run(run_id=run_id)
@@ -118,7 +118,7 @@ def resume_run(
     record = _get(store, run_id)
     if record.status == "COMPLETE":
         return recorded_result(store, record)
-    with _executor_opened(options) as ready:
+    with _executor_opened(options, parameters) as ready:
         return _execute(store, run_id, ready, changes=parameters)
 
 
@@ -134,7 +134,7 @@ def retrigger_run(
     """A new run that reuses ``run_id``'s results before ``start`` and recomputes from there."""
     options = _with_executor(options, executor)
     if not _executor_ready(options):
-        with _executor_opened(options) as ready:
+        with _executor_opened(options, parameters) as ready:
             return retrigger_run(store, run_id, start, parameters, options=ready)
     source = _get(store, run_id)
     point = RetriggerPoint.parse(start)
@@ -165,14 +165,14 @@ def _executor_ready(options: RunOptions) -> bool:
 
 
 @contextlib.contextmanager
-def _executor_opened(options: RunOptions) -> Iterator[RunOptions]:
+def _executor_opened(options: RunOptions, parameters: Mapping[str, Any]) -> Iterator[RunOptions]:
     """Options whose executor is built (and closed after) when it was given by name."""
     from metalus_py.executors import executor_scope
 
     if _executor_ready(options):
         yield options
         return
-    with executor_scope(options.executor, workers=options.max_workers) as executor:
+    with executor_scope(options.executor, workers=options.max_workers, parameters=parameters) as executor:
         yield dataclasses.replace(options, executor=executor)
 
 

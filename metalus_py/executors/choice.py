@@ -70,7 +70,25 @@ def choose_executor(
     return ExecutorChoice(name, address if name == "dask" else None)
 
 
-def make_executor(choice: ExecutorChoice, *, workers: int | None = None) -> Executor:
+def secret_environment(parameters: Mapping[str, Any]) -> dict[str, str]:
+    """``METALUS_CREDENTIAL_<NAME>`` variables for the parameters a task would carry redacted.
+
+    Only for worker processes metalus starts itself on this host (a LocalCluster).
+    """
+    import re
+
+    from metalus_py.secrets import redact_secrets
+
+    found: dict[str, str] = {}
+    for name, value in parameters.items():
+        if isinstance(value, str) and redact_secrets({name: value})[name] != value:
+            found["METALUS_CREDENTIAL_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()] = str.__str__(value)
+    return found
+
+
+def make_executor(
+    choice: ExecutorChoice, *, workers: int | None = None, parameters: Mapping[str, Any] | None = None
+) -> Executor:
     """Build (and for dask, connect) the executor of a choice.
 
     Raises:
@@ -81,18 +99,21 @@ def make_executor(choice: ExecutorChoice, *, workers: int | None = None) -> Exec
             from metalus_py.executors.dask import DaskExecutor
         except ImportError as exc:
             raise ApplicationError(f"--executor dask needs dask.distributed: pip install 'metalus_py[dask]' ({exc})") from exc
-        return DaskExecutor(choice.scheduler, workers=workers)
+        return DaskExecutor(choice.scheduler, workers=workers, secrets=secret_environment(parameters or {}))
     from metalus_py.executors.local import LocalExecutor
 
     return LocalExecutor()
 
 
 @contextmanager
-def executor_scope(executor: str | Executor | ExecutorChoice | None, *, workers: int | None = None) -> Iterator[Executor]:
+def executor_scope(
+    executor: str | Executor | ExecutorChoice | None, *, workers: int | None = None,
+    parameters: Mapping[str, Any] | None = None,
+) -> Iterator[Executor]:
     """The executor to use for one run: a name or choice is built here and closed after."""
     if executor is None or isinstance(executor, str | ExecutorChoice):
         choice = executor if isinstance(executor, ExecutorChoice) else choose_executor(executor)
-        built = make_executor(choice, workers=workers)
+        built = make_executor(choice, workers=workers, parameters=parameters)
         try:
             yield built
         finally:

@@ -43,13 +43,19 @@ def _no_retries_config() -> dict[str, Any]:
 class DaskExecutor:
     """``--executor dask``: connects to ``address`` or starts a LocalCluster of ``workers`` processes.
 
+    ``secrets`` (environment variables) go to the workers of a LocalCluster started here, which
+    run on this host as this user: tasks carry secret parameters redacted, and a worker fills them
+    from ``METALUS_CREDENTIAL_<NAME>`` (on a cluster of its own, set those on the workers).
+
     Raises:
         ApplicationError: the scheduler cannot be reached within :data:`CONNECT_TIMEOUT` seconds.
     """
 
     name = "dask"
 
-    def __init__(self, address: str | None = None, *, workers: int | None = None) -> None:
+    def __init__(
+        self, address: str | None = None, *, workers: int | None = None, secrets: dict[str, str] | None = None
+    ) -> None:
         import dask
         from distributed import Client, LocalCluster
 
@@ -65,7 +71,8 @@ class DaskExecutor:
             with dask.config.set(_no_retries_config()):
                 self._cluster = LocalCluster(
                     n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None,
-                    host="127.0.0.1", env={"POLARS_MAX_THREADS": polars_threads}, silence_logs=logging.ERROR,
+                    host="127.0.0.1", env={"POLARS_MAX_THREADS": polars_threads, **(secrets or {})},
+                    silence_logs=logging.ERROR,
                 )
             self.client = Client(self._cluster, set_as_default=False)
             return

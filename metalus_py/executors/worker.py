@@ -12,6 +12,7 @@ import importlib
 import json
 import logging
 import os
+import re
 import socket
 import sys
 import threading
@@ -112,7 +113,7 @@ def _open_session(run: RunReference) -> _Session:
     _ensure_import_paths(run.source)
     store = _store(run.state_url)
     application = Application.model_validate(json.loads(run.application_json))
-    prepared = prepare_application(application, run.source, dict(run.parameters))
+    prepared = prepare_application(application, run.source, secrets_from_environment(run.parameters))
     artifacts = ArtifactStore(run.artifact_root)
     journal = StoreJournal(store, artifacts if run.persist else None, run_id=run.run_id, owner=run.owner)
     recorder = StoreRecorder(store, run.run_id)
@@ -193,6 +194,22 @@ def _ended(session: _Session, recipe: ExecutionRecipe, status: str, reason: str,
                                           status=status, error=reason))
     session.recorder.flush()
     return _slim(outcome, worker_name())
+
+
+def secret_variable(name: str) -> str:
+    """The environment variable a worker reads a redacted parameter from: ``METALUS_CREDENTIAL_<NAME>``."""
+    return "METALUS_CREDENTIAL_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def secrets_from_environment(parameters: dict[str, Any]) -> dict[str, Any]:
+    """Parameters with each redacted value taken from this worker's environment (tasks never carry secrets)."""
+    from metalus_py.secrets import REDACTED, Secret
+
+    filled = dict(parameters)
+    for name, value in parameters.items():
+        if value == REDACTED and secret_variable(name) in os.environ:
+            filled[name] = Secret(os.environ[secret_variable(name)])
+    return filled
 
 
 def check_imports(packages: list[str], paths: list[str]) -> dict[str, str]:
