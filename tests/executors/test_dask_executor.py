@@ -52,10 +52,12 @@ def test_fork_join_on_dask_gives_the_local_result_document(tmp_path: Path, dask_
     store = open_store(state)
     assert store is not None
     try:
-        shown = [comparable(RecordedRun.load(store, r.run_id).to_dict(), drop_pids=False)
-                 for r in (local, on_dask)]
+        recorded = [RecordedRun.load(store, r.run_id) for r in (local, on_dask)]
+        shown = [comparable(r.to_dict(), drop_pids=False) for r in recorded]
     finally:
         store.close()
+    assert {e["worker"]["pid"] for e in recorded[1].to_dict()["executions"].values()} <= pids
+    assert " on " in recorded[1].tree() and " on " not in recorded[0].tree()
     for document in shown:
         document["executions"]["WHERE"]["pipelines"]["P_WHERE"]["steps"]["PID"].pop("primaryReturn")
         document.pop("parentRunId", None)
