@@ -68,3 +68,24 @@ def test_dask_without_a_state_store_is_refused(tmp_path: Path) -> None:
     app = write(fork_join_application(2), tmp_path)
     with pytest.raises(ApplicationError, match="needs a state store"):
         run_application(str(app), {}, executor="dask")
+
+
+def test_retrigger_on_dask_recomputes_from_the_fork_only(tmp_path: Path, dask_client: Any) -> None:
+    from metalus_py.durable.session import retrigger_run
+
+    app = write(fork_join_application(8), tmp_path)
+    state = f"sqlite:///{tmp_path / 'state.db'}"
+    side = tmp_path / "side.txt"
+    first = run_application(str(app), {"sideEffect": str(side)}, state=state, executor="local")
+    before = Counter(side.read_text().splitlines())
+    store = open_store(state)
+    assert store is not None
+    try:
+        again = retrigger_run(store, first.run_id, "FORK", {},
+                              executor=ExecutorChoice("dask", dask_client.scheduler.address))
+    finally:
+        store.close()
+    assert again.status == "COMPLETE"
+    ran = Counter(side.read_text().splitlines()) - before
+    assert ran and all(key.split(".")[0].split("[")[0] in ("FORK", "JOIN", "FINAL") for key in ran), ran
+    assert comparable(again.to_dict())["executions"]["JOIN"] == comparable(first.to_dict())["executions"]["JOIN"]
