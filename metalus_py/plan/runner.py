@@ -236,15 +236,18 @@ class PlanRunner:
         fork, index = work.execution_id, work.index
         prepared = self.prepared.executions[fork]
         expression = prepared.execution.fork_by_values or ""
-        try:
-            values = self._fork_values(expression, self.backend.input_globals(work))
-        except Exception as exc:  # parents' results could not be read back (distributed executors)
-            values = None
-            _LOG.error("fork execution %s: cannot evaluate forkByValues: %s", fork, exc)
         launch_key = instance_key(fork, index)
+        failure: str | None
+        try:
+            globals_ = self.backend.input_globals(work)
+        except Exception as exc:  # parents' results could not be read back (distributed executors)
+            globals_, failure = {}, f"fork execution {fork}: its parents' results cannot be read: {exc}"
+        else:
+            failure = None
+        values = self._fork_values(expression, globals_) if failure is None else None
         if not isinstance(values, list | tuple):
             self.state.fork_sizes[launch_key] = 0
-            reason = f"fork execution {fork} forkByValues {expression} does not point to a valid list"
+            reason = failure or f"fork execution {fork} forkByValues {expression} does not point to a valid list"
             outcome = self._synthetic(fork, index, "ERROR", reason)
             outcome.error = ErrorInfo("ForkValuesError", reason)
             self._record(outcome)
