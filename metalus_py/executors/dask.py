@@ -36,8 +36,10 @@ _LOG = logging.getLogger("metalus_py.executors")
 CONNECT_TIMEOUT = 8.0
 
 
-def _no_retries_config() -> dict[str, Any]:
-    return {"distributed.scheduler.allowed-failures": 0}
+def _cluster_config() -> dict[str, Any]:
+    # No re-runs by Dask itself; tasks go to workers at once (metalus bounds nothing here: an
+    # execution instance is coarse, and queueing on the scheduler would add a round trip per task).
+    return {"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": float("inf")}
 
 
 class DaskExecutor:
@@ -68,7 +70,7 @@ class DaskExecutor:
         if address is None:
             count = workers or max(2, os.cpu_count() or 2)
             polars_threads = str(max(1, (os.cpu_count() or 1) // count))
-            with dask.config.set(_no_retries_config()):
+            with dask.config.set(_cluster_config()):
                 self._cluster = LocalCluster(
                     n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None,
                     host="127.0.0.1", env={"POLARS_MAX_THREADS": polars_threads, **(secrets or {})},

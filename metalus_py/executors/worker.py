@@ -116,7 +116,7 @@ def _open_session(run: RunReference) -> _Session:
     prepared = prepare_application(application, run.source, secrets_from_environment(run.parameters))
     artifacts = ArtifactStore(run.artifact_root)
     journal = StoreJournal(store, artifacts if run.persist else None, run_id=run.run_id, owner=run.owner)
-    recorder = StoreRecorder(store, run.run_id)
+    recorder = StoreRecorder(store, run.run_id, flush_every=0.5)  # and at the end of every task
     services = build_services(prepared, run_id=run.run_id, max_workers=run.max_workers,
                               listeners=[_StampWorker(), recorder], journal=journal)
     services.persist_default = run.persist
