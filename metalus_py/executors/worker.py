@@ -32,7 +32,7 @@ from metalus_py.runtime import KillSwitch, RunServices
 
 _LOG = logging.getLogger("metalus_py.executors")
 
-#: Seconds between two looks at the store for kill requests of a run this worker serves.
+#: Seconds between two looks at the store for kill requests (and writes of buffered events).
 KILL_POLL_SECONDS = 0.25
 
 
@@ -49,11 +49,11 @@ class _StampWorker:
             event.data.setdefault("worker", {"host": socket.gethostname(), "pid": os.getpid()})
 
 
-class _KillFlag:
-    """Polls the store for the run's kill requests and flips the session's kill switch."""
+class _Housekeeper:
+    """Polls the store for the run's kill requests (flipping the kill switch) and writes buffered events."""
 
-    def __init__(self, store: Any, run_id: str, switch: KillSwitch) -> None:
-        self.store, self.run_id, self.switch = store, run_id, switch
+    def __init__(self, store: Any, run_id: str, switch: KillSwitch, recorder: Any) -> None:
+        self.store, self.run_id, self.switch, self.recorder = store, run_id, switch, recorder
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"kill-flag-{run_id}", daemon=True)
         self._thread.start()
@@ -61,6 +61,7 @@ class _KillFlag:
     def _loop(self) -> None:
         while not self._stop.wait(KILL_POLL_SECONDS):
             try:
+                self.recorder.flush()
                 for request in self.store.pending_kills(run_id=self.run_id):
                     if request.target:
                         self.switch.kill_step(request.target)
@@ -81,10 +82,10 @@ class _Session:
     recorder: Any
     reader: OutputsReader
     artifacts: Any
-    kill_flag: _KillFlag
+    housekeeper: _Housekeeper
 
     def close(self) -> None:
-        self.kill_flag.stop()
+        self.housekeeper.stop()
         self.recorder.flush()
 
 
@@ -116,12 +117,13 @@ def _open_session(run: RunReference) -> _Session:
     prepared = prepare_application(application, run.source, secrets_from_environment(run.parameters))
     artifacts = ArtifactStore(run.artifact_root)
     journal = StoreJournal(store, artifacts if run.persist else None, run_id=run.run_id, owner=run.owner)
-    recorder = StoreRecorder(store, run.run_id, flush_every=0.5)  # and at the end of every task
+    # events are written by the housekeeper every 0.25 s and at the end of every task
+    recorder = StoreRecorder(store, run.run_id, flush_every=0.5)
     services = build_services(prepared, run_id=run.run_id, max_workers=run.max_workers,
                               listeners=[_StampWorker(), recorder], journal=journal)
     services.persist_default = run.persist
     return _Session(store, prepared, services, recorder, OutputsReader(artifacts, prepared), artifacts,
-                    _KillFlag(store, run.run_id, services.kill))
+                    _Housekeeper(store, run.run_id, services.kill, recorder))
 
 
 def _session(run: RunReference) -> _Session:
