@@ -67,6 +67,8 @@ class DaskExecutor:
             quiet = logging.getLogger(name)
             if quiet.level == logging.NOTSET:
                 quiet.setLevel(logging.WARNING)
+        # A busy host can stall heartbeats for a while: do not give up on the cluster too early.
+        dask.config.set({"distributed.comm.timeouts.tcp": "120s"})
         if address is None:
             count = workers or max(2, os.cpu_count() or 2)
             polars_threads = str(max(1, (os.cpu_count() or 1) // count))
@@ -168,7 +170,11 @@ class DaskBackend:
                 result.set_result(task.result())
                 return
             if task.status == "cancelled":
-                result.set_result(self._ended(work, "KILLED", "the run was killed", "StepKilledException"))
+                if self.services.kill.run_killed:
+                    result.set_result(self._ended(work, "KILLED", "the run was killed", "StepKilledException"))
+                else:  # cancelled by Dask itself, e.g. the connection to the scheduler was lost
+                    result.set_result(self._ended(work, "ERROR", f"worker lost: task {task.key} was cancelled by "
+                                                  "dask (lost connection to the scheduler?)", "WorkerLost"))
                 return
             error = task.exception()
             result.set_result(self._lost(work, error))
