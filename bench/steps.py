@@ -29,12 +29,12 @@ class CpuSteps:
 
     @staticmethod
     def burn(value: Any = None, seconds: Any = 0.5) -> Any:
-        """About ``seconds`` of this process's CPU time in a Python loop, then ``value``."""
+        """About ``seconds`` of this thread's CPU time in a Python loop, then ``value``."""
         import time
 
-        deadline = time.process_time() + float(seconds)
+        deadline = time.thread_time() + float(seconds)
         total = 0
-        while time.process_time() < deadline:
+        while time.thread_time() < deadline:
             for i in range(10_000):
                 total += i * i
         return value

@@ -16,9 +16,9 @@ class DaskSteps:
     @staticmethod
     def burn(value: Any = None, seconds: Any = 0.5) -> Any:
         """About ``seconds`` of pure-Python CPU work (holds the GIL), then ``value``."""
-        deadline = time.process_time() + float(seconds)
+        deadline = time.thread_time() + float(seconds)
         total = 0
-        while time.process_time() < deadline:
+        while time.thread_time() < deadline:
             for i in range(10_000):
                 total += i * i
         return value
