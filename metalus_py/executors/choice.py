@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from metalus_py.exceptions import ApplicationError, MetalusError
+from metalus_py.base.exceptions import ApplicationError, MetalusError
 
 if TYPE_CHECKING:
     from metalus_py.plan.runner import ExecutionBackend
     from metalus_py.plan.setup import PreparedApplication
-    from metalus_py.runtime import RunServices
+    from metalus_py.steps.runtime import RunServices
 
 class WorkerSetupError(MetalusError):
     """The workers cannot run this application (e.g. a step package does not import there).
@@ -77,7 +77,7 @@ def secret_environment(parameters: Mapping[str, Any]) -> dict[str, str]:
     """
     import re
 
-    from metalus_py.secrets import redact_secrets
+    from metalus_py.base.secrets import redact_secrets
 
     found: dict[str, str] = {}
     for name, value in parameters.items():

@@ -17,8 +17,9 @@ import uuid
 from concurrent.futures import Future
 from typing import Any
 
+from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.records import ErrorInfo, now
 from metalus_py.events import EventBus, RunEvent
-from metalus_py.exceptions import ApplicationError
 from metalus_py.executors.choice import WorkerSetupError
 from metalus_py.executors.context import RecordedRunContext
 from metalus_py.executors.events_tail import EventTail
@@ -27,8 +28,7 @@ from metalus_py.executors.stored import OutputsReader
 from metalus_py.flow.execution import ExecutionOutcome
 from metalus_py.plan.setup import PreparedApplication
 from metalus_py.plan.work import ReadyExecution, starting_globals
-from metalus_py.records import ErrorInfo, now
-from metalus_py.runtime import RunServices
+from metalus_py.steps.runtime import RunServices
 
 _LOG = logging.getLogger("metalus_py.executors")
 

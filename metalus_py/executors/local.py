@@ -8,7 +8,7 @@ from typing import Any
 from metalus_py.flow.execution import ExecutionOutcome, run_execution
 from metalus_py.plan.setup import PreparedApplication
 from metalus_py.plan.work import ReadyExecution, execution_spec, starting_globals, view_of
-from metalus_py.runtime import RunServices
+from metalus_py.steps.runtime import RunServices
 
 
 class LocalBackend:

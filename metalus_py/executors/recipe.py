@@ -14,8 +14,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from metalus_py.base.secrets import redact_secrets
 from metalus_py.plan.work import Index, ParentInput, ReadyExecution
-from metalus_py.secrets import redact_secrets
 
 
 @dataclass(frozen=True)

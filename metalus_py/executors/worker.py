@@ -20,6 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from metalus_py.base.records import now
 from metalus_py.events import RunEvent
 from metalus_py.executors.recipe import ExecutionRecipe, RunReference
 from metalus_py.executors.stored import OutputsReader, write_outputs
@@ -27,8 +28,7 @@ from metalus_py.flow.execution import ExecutionOutcome, run_execution
 from metalus_py.flow.tracker import error_info
 from metalus_py.plan.setup import PreparedApplication
 from metalus_py.plan.work import execution_spec, starting_globals
-from metalus_py.records import now
-from metalus_py.runtime import KillSwitch, RunServices
+from metalus_py.steps.runtime import KillSwitch, RunServices
 
 _LOG = logging.getLogger("metalus_py.executors")
 
@@ -185,7 +185,7 @@ def _failed(session: _Session, recipe: ExecutionRecipe, exc: Exception) -> Execu
 
 
 def _ended(session: _Session, recipe: ExecutionRecipe, status: str, reason: str, *, type_: str) -> ExecutionOutcome:
-    from metalus_py.records import ErrorInfo
+    from metalus_py.base.records import ErrorInfo
 
     work = recipe.work()
     outcome = ExecutionOutcome(work.key, work.execution_id, list(work.index) or None, status, reason=reason,
@@ -205,7 +205,7 @@ def secret_variable(name: str) -> str:
 
 def secrets_from_environment(parameters: dict[str, Any]) -> dict[str, Any]:
     """Parameters with each redacted value taken from this worker's environment (tasks never carry secrets)."""
-    from metalus_py.secrets import REDACTED, Secret
+    from metalus_py.base.secrets import REDACTED, Secret
 
     filled = dict(parameters)
     for name, value in parameters.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from metalus_py.exceptions import ApplicationError
+from metalus_py.base.exceptions import ApplicationError
 from metalus_py.executors import ExecutorChoice, choose_executor
 
 

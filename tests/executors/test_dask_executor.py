@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from metalus_py.api import run_application
+from metalus_py.base.exceptions import ApplicationError
 from metalus_py.durable.inspect import RecordedRun
-from metalus_py.event_log import read_events
-from metalus_py.exceptions import ApplicationError
+from metalus_py.events.jsonlines import read_events
 from metalus_py.executors import ExecutorChoice
 from metalus_py.state import open_store
 from tests.durable.apps import write

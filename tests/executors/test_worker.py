@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from metalus_py.base.secrets import REDACTED
 from metalus_py.executors.recipe import ExecutionRecipe, RunReference
 from metalus_py.executors.stored import OutputsReader
 from metalus_py.executors.worker import run_recipe, secrets_from_environment
 from metalus_py.plan.setup import prepare_application
 from metalus_py.plan.work import ParentInput, ReadyExecution
-from metalus_py.secrets import REDACTED
 from metalus_py.state import ArtifactStore, open_store
 from tests.executors.apps import fork_join_application
 

@@ -8,22 +8,22 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from metalus_py.context import PipelineContext, PipelineParameters
+from metalus_py.api.results import RunResult
+from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.gctuning import relaxed_gc
+from metalus_py.base.records import PipelineRecord, now
 from metalus_py.events import EventBus, Listener
-from metalus_py.exceptions import ApplicationError
 from metalus_py.flow.pipeline_flow import run_pipeline as _run_pipeline_flow
 from metalus_py.flow.tracker import StepTracker
-from metalus_py.gctuning import relaxed_gc
-from metalus_py.loader import parse_json, read_text, unwrap_application
 from metalus_py.model.application import Application
+from metalus_py.model.loader import parse_json, read_text, unwrap_application
 from metalus_py.model.pipeline import Pipeline
 from metalus_py.plan.graph import ExecutionGraph
 from metalus_py.plan.runner import ExecutionBackend, PlanRunner
 from metalus_py.plan.setup import PreparedApplication, prepare_application
-from metalus_py.records import PipelineRecord, now
-from metalus_py.results import RunResult
-from metalus_py.runtime import MapPipelineManager, RunServices, StepJournal, default_workers
+from metalus_py.steps.context import PipelineContext, PipelineParameters
 from metalus_py.steps.resolution import StepResolver
+from metalus_py.steps.runtime import MapPipelineManager, RunServices, StepJournal, default_workers
 from metalus_py.validation import ValidationReport, validate_document, validate_file
 
 
@@ -129,8 +129,8 @@ def run_application(
     if not isinstance(choice, ExecutorChoice) or choice.name != "local":
         raise ApplicationError("the dask executor needs a state store (state=URL): workers record steps there "
                                "and read their parents' results from it")
-    from metalus_py.event_log import JsonLinesEventLog
-    from metalus_py.logcontext import install_record_ids
+    from metalus_py.base.logcontext import install_record_ids
+    from metalus_py.events.jsonlines import JsonLinesEventLog
 
     install_record_ids()
     event_log = JsonLinesEventLog(events) if events else None
@@ -168,7 +168,7 @@ def _run_recorded(
     """``run_application`` with a state store: a recorded run through the durable path."""
     from metalus_py.durable.options import RunOptions
     from metalus_py.durable.session import start_run
-    from metalus_py.event_log import JsonLinesEventLog
+    from metalus_py.events.jsonlines import JsonLinesEventLog
     from metalus_py.state import open_store
 
     if not isinstance(application, str):
@@ -236,7 +236,7 @@ def build_services(
     credential_provider: Any = None,
     journal: StepJournal | None = None,
 ) -> RunServices:
-    from metalus_py.credentials import default_credential_provider
+    from metalus_py.base.credentials import default_credential_provider
     from metalus_py.plan.class_info import ChainedPipelineManager, build_class_info, class_info_listeners
 
     application = prepared.application
@@ -315,9 +315,9 @@ def _not_started(
     prepared: PreparedApplication, graph: ExecutionGraph, services: RunServices, run_id: str, reason: str
 ) -> dict[str, Any]:
     """Every root execution ERROR with ``reason``, the rest BLOCKED: the run FAILED and resumable."""
+    from metalus_py.base.records import ErrorInfo
     from metalus_py.events import RunEvent
     from metalus_py.flow.execution import ExecutionOutcome
-    from metalus_py.records import ErrorInfo
 
     outcomes: dict[str, Any] = {}
     roots = set(graph.roots(None))
