@@ -21,3 +21,5 @@ class RunOptions:
     root_executions: list[str] | None = None
     #: ``"local"``, ``"dask"``, an ``ExecutorChoice`` or an executor object (None: ``METALUS_EXECUTOR``, else local)
     executor: Any = None
+    #: ``"EXEC.PIPELINE.STEP"``: pause the run after that step (reason ``until EXEC.PIPELINE.STEP``).
+    until: str | None = None

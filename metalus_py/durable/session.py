@@ -129,19 +129,25 @@ def retrigger_run(
     parameters: Mapping[str, Any],
     *,
     options: RunOptions | None = None,
+    live: Mapping[str, Any] | None = None,
     executor: Any = None,
 ) -> RunResult:
-    """A new run that reuses ``run_id``'s results before ``start`` and recomputes from there."""
+    """A new run that reuses ``run_id``'s results before ``start`` and recomputes from there.
+
+    ``live`` parameters reach the steps as they are and are not stored (see :func:`execute_recorded`;
+    the local executor only: a distributed run's workers see the recorded parameters).
+    """
     options = _with_executor(options, executor)
     if not _executor_ready(options):
         with _executor_opened(options, parameters) as ready:
-            return retrigger_run(store, run_id, start, parameters, options=ready)
+            return retrigger_run(store, run_id, start, parameters, options=ready, live=live)
     source = _get(store, run_id)
     point = RetriggerPoint.parse(start)
     document = json.loads(source.application_json)
     params = {**source.effective_parameters, **parameters}
     application = Application.model_validate(document)
-    prepared = prepare_application(application, source.metadata.get("source", ""), params)
+    live = dict(live or {})
+    prepared = prepare_application(application, source.metadata.get("source", ""), {**params, **live})
     keep = kept_steps(prepared, store.list_steps(run_id=run_id), point)
     new_id = uuid.uuid4().hex[:12]
     store.create_run(
@@ -151,7 +157,7 @@ def retrigger_run(
         metadata={**source.metadata, "retriggeredFrom": start},
     )
     store.copy_completed_steps(source_run_id=run_id, target_run_id=new_id, steps=[r.key for r in keep])
-    return _execute(store, new_id, options)
+    return _execute(store, new_id, options, live=live)
 
 
 def _with_executor(options: RunOptions | None, executor: Any) -> RunOptions:
@@ -183,8 +189,21 @@ def _get(store: StateStore, run_id: str) -> RunRecord:
     return record
 
 
+def execute_recorded(
+    store: StateStore, run_id: str, options: RunOptions | None = None, *, live: Mapping[str, Any] | None = None
+) -> RunResult:
+    """Run a recorded run (just created, or to resume) in this process.
+
+    Args:
+        live: parameters given to the steps as they are, over the recorded ones, and never
+            stored (values that are not JSON, secrets): the notebook passes its live globals.
+    """
+    return _execute(store, run_id, options or RunOptions(), live=live)
+
+
 def _execute(
-    store: StateStore, run_id: str, options: RunOptions, *, changes: Mapping[str, Any] | None = None
+    store: StateStore, run_id: str, options: RunOptions, *, changes: Mapping[str, Any] | None = None,
+    live: Mapping[str, Any] | None = None,
 ) -> RunResult:
     owner = new_owner()
     keeper = LeaseKeeper(store, run_id=run_id, owner=owner, ttl_seconds=options.lease_ttl)
@@ -199,7 +218,7 @@ def _execute(
             store.record_parameter_change(run_id=run_id, changes=redact_secrets(dict(changes)), reason="resume")
         record = _get(store, run_id)
         store.set_run_status(run_id=run_id, status="RUNNING")
-        parameters = record.effective_parameters
+        parameters = {**record.effective_parameters, **(live or {})}
         source = record.metadata.get("source", "")
         application = Application.model_validate(json.loads(record.application_json))
         prepared = prepare_application(application, source, parameters)
@@ -210,6 +229,9 @@ def _execute(
         services = build_services(prepared, run_id=run_id, max_workers=options.max_workers, listeners=listeners,
                                   journal=journal)
         services.persist_default = artifacts is not None
+        if options.until:
+            services.stop_after = options.until
+            services.only_executions = _needed_for(prepared, options.until)
         executor = options.executor
         distributed = executor is not None and getattr(executor, "name", "local") != "local"
         durable = _recorded_context(store, record, owner, options, recorder, services.max_workers,
@@ -257,6 +279,19 @@ def _recorded_context(
         max_workers=max_workers,
     )
     return RecordedRunContext(store, reference, listeners=list(options.listeners), recorder=recorder)
+
+
+def _needed_for(prepared: Any, until: str) -> frozenset[str]:
+    """The execution of ``until`` (``EXEC.PIPELINE.STEP``) and its ancestors."""
+    import networkx
+
+    from metalus_py.plan.graph import ExecutionGraph
+
+    execution_id = until.split(".", 1)[0]
+    graph = ExecutionGraph(prepared.application).graph
+    if execution_id not in graph:
+        return frozenset(prepared.executions)
+    return frozenset({execution_id, *networkx.ancestors(graph, execution_id)})
 
 
 def owner_process_dead(owner: str | None) -> bool:
