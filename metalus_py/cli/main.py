@@ -22,7 +22,8 @@ commands:
   run APP.json [--name value ...]   validate and run an application
       options: --output-json FILE  --run-id ID  --state URL|none  --persist all|none
                --artifacts URL  --events FILE|none  --max-workers N  --strict  --quiet  --verbose
-      (env: METALUS_STATE, METALUS_PERSIST, METALUS_ARTIFACTS)
+               --executor local|dask  --dask-scheduler ADDRESS (also on resume and retrigger)
+      (env: METALUS_STATE, METALUS_PERSIST, METALUS_ARTIFACTS, METALUS_EXECUTOR, METALUS_DASK_SCHEDULER)
   resume RUN [--name value ...]     re-run what did not complete, reusing finished steps
   retrigger RUN --from EXEC[.PIPELINE.STEP]
                                     a new run recomputing from that point
@@ -143,7 +144,31 @@ def _progress_listeners(line: CommandLine) -> tuple[list[Any], Any]:
     return [PlainProgress(verbose=line.flag("--verbose", "-v"))], None
 
 
-def _run_options(line: CommandLine, listeners: list[Any]) -> Any:
+def _executor_choice(line: CommandLine) -> Any:
+    from metalus_py.executors import choose_executor
+
+    return choose_executor(line.option("--executor"), line.option("--dask-scheduler"))
+
+
+def _open_executor(line: CommandLine, choice: Any, store: Any) -> Any:
+    """The executor of ``--executor``/``--dask-scheduler`` (``None``: local); a scheduler is reached now.
+
+    Raises:
+        ApplicationError: dask without a state store, or a scheduler that cannot be reached.
+    """
+    if choice.name == "local":
+        return None
+    if store is None:
+        raise ApplicationError("--executor dask needs a state store (not --state none): workers record the "
+                               "steps there and read their parents' results from it")
+    from metalus_py.executors import make_executor
+
+    workers = line.option("--max-workers")
+    return make_executor(choice, workers=int(workers) if workers and workers.isdigit() else None,
+                         parameters=line.parameters)
+
+
+def _run_options(line: CommandLine, listeners: list[Any], executor: Any = None) -> Any:
     from metalus_py.durable.options import RunOptions
 
     max_workers = line.option("--max-workers")
@@ -158,6 +183,7 @@ def _run_options(line: CommandLine, listeners: list[Any]) -> Any:
         max_workers=int(max_workers) if max_workers else None,
         listeners=listeners,
         strict=line.flag("--strict"),
+        executor=executor,
     )
 
 
@@ -241,11 +267,13 @@ def cmd_run(line: CommandLine) -> int:
     if not report.ok:
         print(redact_known(report.format()), file=sys.stderr)
         return INVALID
+    choice = _executor_choice(line)
     store = _open_store(line)
     run_id = line.option("--run-id") or uuid.uuid4().hex[:12]
+    executor = None
 
     def action(listeners: list[Any]) -> Any:
-        options = _run_options(line, listeners)
+        options = _run_options(line, listeners, executor)
         if store is None:
             return run_application(
                 location, line.parameters, source=location, run_id=run_id,
@@ -257,8 +285,11 @@ def cmd_run(line: CommandLine) -> int:
                          metadata=_events_metadata(line, run_id))
 
     try:
+        executor = _open_executor(line, choice, store)
         return _with_progress(line, action, run_id=run_id)
     finally:
+        if executor is not None:
+            executor.close()
         if store is not None:
             store.close()
 
@@ -292,13 +323,20 @@ def cmd_resume(line: CommandLine) -> int:
     from metalus_py.durable.session import resume_run
 
     run_id = _run_argument(line, "resume")
+    choice = _executor_choice(line)
     store = _require_store(line, "resume")
+    executor = None
     try:
+        executor = _open_executor(line, choice, store)
         return _with_progress(
-            line, lambda listeners: resume_run(store, run_id, line.parameters, options=_run_options(line, listeners)),
+            line,
+            lambda listeners: resume_run(store, run_id, line.parameters,
+                                         options=_run_options(line, listeners, executor)),
             run_id=run_id,
         )
     finally:
+        if executor is not None:
+            executor.close()
         store.close()
 
 
@@ -309,14 +347,19 @@ def cmd_retrigger(line: CommandLine) -> int:
     start = line.option("--from")
     if not start:
         raise ApplicationError("metalus retrigger RUN --from EXEC[.PIPELINE.STEP]")
+    choice = _executor_choice(line)
     store = _require_store(line, "retrigger")
+    executor = None
     try:
+        executor = _open_executor(line, choice, store)
         return _with_progress(
             line,
             lambda listeners: retrigger_run(store, run_id, start, line.parameters,
-                                            options=_run_options(line, listeners)),
+                                            options=_run_options(line, listeners, executor)),
         )
     finally:
+        if executor is not None:
+            executor.close()
         store.close()
 
 

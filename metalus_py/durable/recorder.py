@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from metalus_py.events import RunEvent
 from metalus_py.state import StateStore
@@ -29,25 +30,38 @@ class StoreRecorder:
     Step states themselves are never batched: the journal records each step as it ends.
     """
 
-    def __init__(self, store: StateStore, run_id: str, *, batch_size: int = 256) -> None:
+    def __init__(
+        self, store: StateStore, run_id: str, *, batch_size: int = 256, flush_every: float | None = None
+    ) -> None:
         self.store = store
         self.run_id = run_id
         self.batch_size = batch_size
+        #: With a value, other events flush at most this often (seconds): the caller flushes at the end.
+        self.flush_every = flush_every
+        self._flushed_at = time.monotonic()
         self._pending: list[dict[str, object]] = []
         self._lock = threading.Lock()
+        self._written: set[int] = set()
+
+    def written(self, seq: int) -> bool:
+        """Whether this recorder appended event ``seq`` (other processes append to the same log)."""
+        with self._lock:
+            return seq in self._written
 
     def flush(self) -> None:
         """Write the buffered events (in the order they happened)."""
         with self._lock:
             pending, self._pending = self._pending, []
+            self._flushed_at = time.monotonic()
             if pending:
-                self.store.append_events(run_id=self.run_id, events=pending)
+                self._written.update(self.store.append_events(run_id=self.run_id, events=pending))
 
     def on_event(self, event: RunEvent) -> None:
         with self._lock:
             self._pending.append(event.to_dict())
             full = len(self._pending) >= self.batch_size
-        if full or not event.kind.startswith("step_"):
+            due = self.flush_every is None or time.monotonic() - self._flushed_at >= self.flush_every
+        if full or (due and not event.kind.startswith("step_")):
             self.flush()
         if event.kind.startswith("execution_") and event.execution_id is not None:
             status = _EXECUTION_STATUS.get(event.kind) or event.status or "ERROR"
