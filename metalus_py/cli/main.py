@@ -37,6 +37,8 @@ commands:
   schema                            print the JSON Schema of the application file
   steps [APP.json] [--package P[,Q]] [--json]
                                     the step catalogue (default package: steps_library)
+  ui [--state URL] [--host 127.0.0.1] [--port 8765] [--token T]
+                                    the live web monitor (env METALUS_UI_TOKEN)
 """
 
 INVALID = 2
@@ -49,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0 if arguments else INVALID
     command, rest = arguments[0], arguments[1:]
+    if command == "ui":  # its own options (--host, --port, --token)
+        from metalus_py.ui.cli import main as ui_main
+
+        return ui_main(rest)
     handler = COMMANDS.get(command)
     if handler is None:
         print(f"metalus: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)

@@ -120,6 +120,14 @@ def retrigger_run(
 ) -> RunResult:
     """A new run that reuses ``run_id``'s results before ``start`` and recomputes from there."""
     options = options or RunOptions()
+    return _execute(store, prepare_retrigger(store, run_id, start, parameters), options)
+
+
+def prepare_retrigger(store: StateStore, run_id: str, start: str, parameters: Mapping[str, Any]) -> str:
+    """Record the new run of a retrigger (reused steps copied) without running it; returns its id.
+
+    ``resume_run`` on that id then runs it (the monitor does so in another process).
+    """
     source = _get(store, run_id)
     point = RetriggerPoint.parse(start)
     document = json.loads(source.application_json)
@@ -135,7 +143,7 @@ def retrigger_run(
         metadata={**source.metadata, "retriggeredFrom": start},
     )
     store.copy_completed_steps(source_run_id=run_id, target_run_id=new_id, steps=[r.key for r in keep])
-    return _execute(store, new_id, options)
+    return new_id
 
 
 def _get(store: StateStore, run_id: str) -> RunRecord:
