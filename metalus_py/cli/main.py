@@ -132,12 +132,14 @@ def cmd_validate(line: CommandLine) -> int:
 
 
 def _progress_listeners(line: CommandLine) -> tuple[list[Any], Any]:
-    from metalus_py.cli.progress import LiveProgress, PlainProgress
+    from metalus_py.cli.progress import LiveProgress, PlainProgress, planned_steps
 
     if line.flag("--quiet", "-q"):
         return [], None
     if sys.stderr.isatty() and not line.flag("--no-progress", "--verbose", "-v"):
         live = LiveProgress()
+        if len(line.positionals) == 1 and line.positionals[0].lower().endswith(".json"):  # `run APP.json`
+            live.plan(planned_steps(line.positionals[0], line.parameters))
         return [live], live
     return [PlainProgress(verbose=line.flag("--verbose", "-v"))], None
 
@@ -364,16 +366,9 @@ def cmd_show(line: CommandLine) -> int:
 
 
 def _summary(document: dict[str, Any]) -> str:
-    counts: dict[str, int] = {}
-    for execution in document["executions"].values():
-        counts[execution.get("status", "?")] = counts.get(execution.get("status", "?"), 0) + 1
-    parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    took = f" in {document['durationSeconds']:.2f}s" if document.get("durationSeconds") is not None else ""
-    lines = [f"run {document['runId']} {document['status']}{took} ({parts})"]
-    for key, execution in document["executions"].items():
-        if execution.get("status") != "COMPLETE":
-            lines.append(f"  {key}: {execution.get('status')} - {execution.get('reason') or ''}")
-    return "\n".join(lines)
+    from metalus_py.cli.run_summary import summary_text
+
+    return summary_text(document)
 
 
 def _write_text(location: str, text: str) -> None:
