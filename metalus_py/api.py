@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from metalus_py.context import PipelineContext, PipelineParameters
-from metalus_py.events import EventBus, Listener
+from metalus_py.events import EventBus, Listener, ambient_listeners
 from metalus_py.exceptions import ApplicationError
 from metalus_py.flow.pipeline_flow import run_pipeline as _run_pipeline_flow
 from metalus_py.flow.tracker import StepTracker
@@ -197,7 +197,7 @@ def build_services(
         pipeline_manager=manager,
         pipeline_ids=frozenset(ids),
         credential_provider=provider,
-        events=EventBus([*(listeners or []), *class_info_listeners(application, provider)]),
+        events=EventBus([*(listeners or []), *ambient_listeners(), *class_info_listeners(application, provider)]),
         max_workers=max_workers or default_workers(),
         run_id=run_id,
     )

@@ -165,7 +165,10 @@ class Application:
         Raises:
             ApplicationValidationError: the application is invalid (nothing ran).
         """
-        result = run_application(self.to_dict(), {**dict(parameters or {}), **globals}, source=self.source)
+        from metalus_py.notebook.live import live_progress
+
+        with live_progress(self.to_dict()):  # a live view in the cell when run from a notebook
+            result = run_application(self.to_dict(), {**dict(parameters or {}), **globals}, source=self.source)
         return NotebookResult.of(result)
 
     def plan(self) -> PlanView:
