@@ -144,7 +144,8 @@
   }
 
   function addEvent(seq, event) {
-    const where = [event.executionId + (event.forkIndex ? event.forkIndex.map(i => `[${i}]`).join("") : ""), event.pipelineId, event.path || event.stepId].filter(Boolean).join(".");
+    const key = event.executionId ? event.executionId + (event.forkIndex || []).map(i => `[${i}]`).join("") : "";
+    const where = [key, event.pipelineId, event.path || event.stepId].filter(Boolean).join(".");
     const detail = event.error || (event.durationSeconds !== undefined ? M.duration(event.durationSeconds) : "");
     const row = M.el("tr", {class: isError(event) ? "err" : "", "data-seq": seq, "data-kind": event.event},
       M.el("td", {class: "num", text: seq}), M.el("td", {class: "mono", text: M.clock(event.timestamp)}),
