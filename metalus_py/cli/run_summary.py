@@ -32,8 +32,8 @@ def execution_lines(document: dict[str, Any]) -> list[str]:
         statuses: dict[str, int] = {}
         for entry in entries:
             statuses[entry.get("status", "?")] = statuses.get(entry.get("status", "?"), 0) + 1
-        starts = [e.get("startedAt") for e in entries if e.get("startedAt")]
-        ends = [e.get("endedAt") for e in entries if e.get("endedAt")]
+        starts = [str(e["startedAt"]) for e in entries if e.get("startedAt")]
+        ends = [str(e["endedAt"]) for e in entries if e.get("endedAt")]
         took = _seconds(min(starts), max(ends)) if starts and ends else None
         timing = f"  {took:.2f}s" if took is not None else ""
         if len(entries) > 1:

@@ -19,6 +19,7 @@ NODE_WIDTH = 190
 NODE_HEIGHT = 58
 GAP_X = 40
 GAP_Y = 50
+MARGIN = 16
 
 
 def _kind(execution: Mapping[str, Any]) -> str:
@@ -54,8 +55,8 @@ def _resolved_pipelines(document: Mapping[str, Any], source: str) -> dict[str, A
     try:
         from metalus_py.flow.structure import successors
         from metalus_py.model.application import Application
-        from metalus_py.runtime import MapPipelineManager
         from metalus_py.plan.setup import evaluation_pipelines, execution_pipelines, pipeline_directories
+        from metalus_py.runtime import MapPipelineManager
 
         application = Application.model_validate(dict(document))
         manager = MapPipelineManager({p.id: p for p in application.pipelines if p.id},
@@ -94,7 +95,7 @@ def plan_graph(document: Mapping[str, Any], *, source: str = "") -> dict[str, An
     layers = _layers(graph, ids)
     positions = _positions(graph, layers)
     width = max((len(layer) for layer in layers), default=1) * (NODE_WIDTH + GAP_X) + GAP_X
-    height = len(layers) * (NODE_HEIGHT + GAP_Y) + GAP_Y
+    height = len(layers) * (NODE_HEIGHT + GAP_Y) - GAP_Y + 2 * MARGIN
     nodes = []
     for execution in executions:
         eid = str(execution["id"])
@@ -107,7 +108,7 @@ def plan_graph(document: Mapping[str, Any], *, source: str = "") -> dict[str, An
             "pipelines": prepared.get(eid) or _document_pipelines(document, execution),
             "layer": layer,
             "x": x,
-            "y": GAP_Y + layer * (NODE_HEIGHT + GAP_Y),
+            "y": MARGIN + layer * (NODE_HEIGHT + GAP_Y),
             "width": NODE_WIDTH,
             "height": NODE_HEIGHT,
         })
@@ -129,22 +130,32 @@ def _layers(graph: networkx.DiGraph, order: list[str]) -> list[list[str]]:
 
 
 def _positions(graph: networkx.DiGraph, layers: list[list[str]]) -> dict[str, tuple[int, float]]:
+    """x of each node: under the mean of its parents where there is room, else pushed right."""
     widest = max((len(layer) for layer in layers), default=1)
     total = widest * (NODE_WIDTH + GAP_X) + GAP_X
+    step = NODE_WIDTH + GAP_X
     centre: dict[str, float] = {}
     positions: dict[str, tuple[int, float]] = {}
     for index, layer in enumerate(layers):
+        span = len(layer) * step - GAP_X
+        even = [(total - span) / 2 + slot * step for slot in range(len(layer))]
+        wanted: dict[str, float] = {}
+        for slot, node in enumerate(layer):
+            parents = [centre[p] for p in graph.predecessors(node) if p in centre]
+            wanted[node] = sum(parents) / len(parents) - NODE_WIDTH / 2 if parents else even[slot]
         if index > 0:
             rank = {node: slot for slot, node in enumerate(layer)}
-
-            def key(node: str) -> tuple[float, int]:
-                parents = [centre[p] for p in graph.predecessors(node) if p in centre]
-                return (sum(parents) / len(parents) if parents else total / 2, rank[node])
-            layer.sort(key=key)
-        span = len(layer) * (NODE_WIDTH + GAP_X) - GAP_X
-        left = (total - span) / 2
-        for slot, node in enumerate(layer):
-            x = left + slot * (NODE_WIDTH + GAP_X)
+            layer.sort(key=lambda node: (wanted[node], rank[node]))
+        xs: list[float] = []
+        for node in layer:  # no overlaps, left to right, inside the canvas
+            x = max(wanted[node], GAP_X, xs[-1] + step if xs else GAP_X)
+            xs.append(x)
+        overflow = xs[-1] + NODE_WIDTH + GAP_X - total if xs else 0
+        if overflow > 0:
+            xs = [x - overflow for x in xs]
+            for slot in range(len(xs) - 1, 0, -1):  # pulled back left: keep the spacing
+                xs[slot - 1] = min(xs[slot - 1], xs[slot] - step)
+        for node, x in zip(layer, xs, strict=True):
             centre[node] = x + NODE_WIDTH / 2
             positions[node] = (index, round(x, 1))
     return positions

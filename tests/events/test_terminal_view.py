@@ -66,9 +66,10 @@ def test_terminal_view_of_a_fork_run(tmp_path: Path) -> None:
 
 def test_live_view_shows_running_executions_with_fork_values_on_one_row(tmp_path: Path) -> None:
     """The live rows while a run is going: the running execution and its current step."""
+    from rich.console import Console
+
     from metalus_py.cli.progress import LiveProgress
     from metalus_py.events import RunEvent
-    from rich.console import Console
 
     live = LiveProgress().plan({"ROOT": 2, "FORK": 1})
     for index in range(3):
