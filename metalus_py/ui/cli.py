@@ -97,4 +97,5 @@ def serve(store: Any, *, host: str = "127.0.0.1", port: int = 8765, token: str |
     shown = f"[{host}]" if ":" in host else host
     print(f"metalus ui: serving {store.url if hasattr(store, 'url') else ''} on http://{shown}:{port}/"
           + (" (token required: open /login?token=...)" if token else ""), file=sys.stderr, flush=True)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+    # Open event streams would hold a shutdown forever: give them a few seconds, then close them.
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", timeout_graceful_shutdown=3)

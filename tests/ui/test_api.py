@@ -238,7 +238,9 @@ def test_token_rules(recorded_sqlite: tuple[Metalus, StateStore], caplog: pytest
     assert api.post("/api/runs/done/kill").status_code == 401
     assert api.get("/api/runs", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert api.get("/api/runs", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
-    assert api.get("/api/runs", cookies={"metalus_ui_token": "wrong"}).status_code == 401
+    forged = client(store, token=TOKEN)
+    forged.cookies.set("metalus_ui_token", "wrong")
+    assert forged.get("/api/runs").status_code == 401
     assert api.get("/login", params={"token": "wrong"}, follow_redirects=False).status_code == 401
     with caplog.at_level(logging.INFO, logger="metalus_py.ui.access"):
         login = api.get("/login", params={"token": TOKEN}, follow_redirects=False)
