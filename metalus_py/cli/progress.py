@@ -181,7 +181,7 @@ def planned_steps(location: str, parameters: dict[str, Any]) -> dict[str, int]:
     """Steps per execution id of an application file (evaluation pipelines included); {} if unknown."""
     try:
         from metalus_py.api import load_document
-        from metalus_py.ui.plan_graph import plan_graph
+        from metalus_py.plan.layout import plan_graph
 
         graph = plan_graph(load_document(location), source=location)
     except Exception:  # the total is a nicety: the run reports real problems itself

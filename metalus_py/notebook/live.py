@@ -33,7 +33,7 @@ class NotebookProgress:
     def __init__(self, document: Mapping[str, Any], *, interval: float = 0.25) -> None:
         from IPython.display import HTML, display
 
-        from metalus_py.ui.plan_graph import plan_graph
+        from metalus_py.plan.layout import plan_graph
 
         self._html_cls = HTML
         self.graph = plan_graph(document)
@@ -58,7 +58,7 @@ class NotebookProgress:
 
     def html(self) -> str:
         """The progress block: bar, counts, running steps and the coloured graph."""
-        from metalus_py.ui.svg import plan_svg
+        from metalus_py.plan.svg import plan_svg
 
         elapsed = time.monotonic() - self.started
         total = max(self.total, self.done)

@@ -115,8 +115,8 @@ class PlanView:
 
     def svg(self) -> str:
         """The execution graph as an SVG picture (laid out here, no renderer needed)."""
-        from metalus_py.ui.plan_graph import plan_graph
-        from metalus_py.ui.svg import plan_svg
+        from metalus_py.plan.layout import plan_graph
+        from metalus_py.plan.svg import plan_svg
 
         return plan_svg(plan_graph(self.document))
 

@@ -1,9 +1,8 @@
 """``metalus ui``: a live web monitor over the state store (DESIGN §12).
 
 :func:`create_app` builds the ASGI application (FastAPI); :func:`serve` runs it with uvicorn;
-the command line is :mod:`metalus_py.ui.cli`. :mod:`~metalus_py.ui.plan_graph` and
-:mod:`~metalus_py.ui.svg` (the plan as a laid-out graph and as SVG) import no web library, so
-notebooks use them too.
+the command line is :mod:`metalus_py.ui.cli`. The plan's layout and its SVG picture live in
+:mod:`metalus_py.plan.layout` and :mod:`metalus_py.plan.svg`, shared with notebooks and the CLI.
 """
 
 from __future__ import annotations

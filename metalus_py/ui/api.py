@@ -15,9 +15,9 @@ from typing import Any
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from metalus_py.plan.layout import plan_graph
 from metalus_py.secrets import REDACTED
 from metalus_py.state import RunRecord, RunStatus, StateStore
-from metalus_py.ui.plan_graph import plan_graph
 
 router = APIRouter(prefix="/api")
 

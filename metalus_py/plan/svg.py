@@ -1,6 +1,6 @@
 """The execution plan as a self-contained SVG picture (notebooks, docs), from :func:`plan_graph`.
 
-The web page draws the same graph in the browser (``static/graph.js``) with the same colours.
+The web monitor draws the same layout in the browser (``metalus_py/ui/static/graph.js``) with the same colours.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def _short(text: str, limit: int) -> str:
 
 
 def plan_svg(graph: Mapping[str, Any], counts: Mapping[str, Mapping[str, int]] | None = None) -> str:
-    """An SVG of ``graph`` (from :func:`~metalus_py.ui.plan_graph.plan_graph`).
+    """An SVG of ``graph`` (from :func:`~metalus_py.plan.layout.plan_graph`).
 
     Args:
         graph: the plan graph with its layout.
