@@ -122,6 +122,15 @@ class Guard:
             await self._login(scope, send)
             return
         if not self._authorised(headers):
+            if "text/html" in headers.get("accept", ""):  # a person at a browser
+                page = (b"<!doctype html><title>metalus: token required</title><body style='font-family:sans-serif'>"
+                        b"<h1>A token is required</h1><p>Open <code>/login?token=TOKEN</code> once with the token "
+                        b"the monitor was started with (<code>--token</code> or <code>METALUS_UI_TOKEN</code>).</p>")
+                await send({"type": "http.response.start", "status": 401,
+                            "headers": [(b"content-type", b"text/html; charset=utf-8"),
+                                        (b"content-length", str(len(page)).encode()), (b"www-authenticate", b"Bearer")]})
+                await send({"type": "http.response.body", "body": page})
+                return
             await _answer(send, 401, {"error": "a token is required: send 'Authorization: Bearer TOKEN', "
                                                "or open /login?token=TOKEN in the browser"},
                           [(b"www-authenticate", b"Bearer")])

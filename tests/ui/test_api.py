@@ -236,6 +236,8 @@ def test_token_rules(recorded_sqlite: tuple[Metalus, StateStore], caplog: pytest
                  "/static/app.css"):
         assert api.get(path).status_code == 401, path
     assert api.post("/api/runs/done/kill").status_code == 401
+    page = api.get("/", headers={"Accept": "text/html"})
+    assert page.status_code == 401 and "/login?token=" in page.text  # a person is told what to do
     assert api.get("/api/runs", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert api.get("/api/runs", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
     forged = client(store, token=TOKEN)
