@@ -12,9 +12,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.secrets import redact_known
 from metalus_py.cli.arguments import CommandLine, split_command_line
-from metalus_py.exceptions import ApplicationError
-from metalus_py.secrets import redact_known
 
 USAGE = """usage: metalus COMMAND [ARGS]
 
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 def _configure_logging(line: CommandLine) -> None:
     verbose = line.flag("--verbose", "-v")
     level = logging.ERROR if line.flag("--quiet", "-q") else logging.INFO
-    from metalus_py.logcontext import IdsFilter
+    from metalus_py.base.logcontext import IdsFilter
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(IdsFilter())
@@ -99,7 +99,7 @@ class _RedactingFilter(logging.Filter):
     """Removes known secret values from log messages and tracebacks before they are written."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from metalus_py.secrets import known_secrets
+        from metalus_py.base.secrets import known_secrets
 
         if not known_secrets():
             return True
@@ -187,7 +187,7 @@ def _finish(line: CommandLine, result: Any) -> int:
 
 def _event_log(line: CommandLine, run_id: str) -> Any:
     """The JSON-lines event log of a run: ``--events FILE``, default ``.metalus/events/<run>.jsonl``."""
-    from metalus_py.event_log import JsonLinesEventLog
+    from metalus_py.events.jsonlines import JsonLinesEventLog
 
     location = line.option("--events") or os.environ.get("METALUS_EVENTS") or f".metalus/events/{run_id}.jsonl"
     if location == "none":
@@ -405,7 +405,7 @@ def cmd_schema(line: CommandLine) -> int:
 
 
 def cmd_steps(line: CommandLine) -> int:
-    from metalus_py.catalogue import catalogue, templates
+    from metalus_py.steps.catalogue import catalogue, templates
 
     packages = [p for p in (line.option("--package") or "").split(",") if p]
     for location in line.positionals:

@@ -17,19 +17,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from metalus_py.api import build_services, load_document, run_prepared, validate_application
+from metalus_py.api.results import RunResult
+from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.secrets import redact_secrets
 from metalus_py.durable.inspect import RecordedRun
 from metalus_py.durable.journal import StoreJournal
 from metalus_py.durable.options import RunOptions
 from metalus_py.durable.recorder import StoreRecorder
 from metalus_py.durable.retrigger import RetriggerPoint, kept_steps
 from metalus_py.events import Listener
-from metalus_py.exceptions import ApplicationError
 from metalus_py.model.application import Application
 from metalus_py.plan.setup import prepare_application
-from metalus_py.results import RunResult
-from metalus_py.runtime import KillSwitch
-from metalus_py.secrets import redact_secrets
 from metalus_py.state import ArtifactStore, LeaseHeldError, LeaseKeeper, RunRecord, StateStore
+from metalus_py.steps.runtime import KillSwitch
 from metalus_py.validation import ValidationReport
 
 _LOG = logging.getLogger("metalus_py.durable")

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 
 _LOGGER = logging.getLogger("metalus_py.script")
 

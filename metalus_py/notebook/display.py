@@ -6,7 +6,7 @@ import html
 import json
 from typing import Any
 
-from metalus_py.results import RunResult
+from metalus_py.api.results import RunResult
 
 _COLOURS = {
     "COMPLETE": "#1a7f37",

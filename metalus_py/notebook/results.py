@@ -12,8 +12,8 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from metalus_py.api.results import RunResult
 from metalus_py.notebook.display import result_html
-from metalus_py.results import RunResult
 
 
 def to_frame(value: Any) -> pl.DataFrame:

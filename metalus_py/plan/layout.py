@@ -55,8 +55,9 @@ def _resolved_pipelines(document: Mapping[str, Any], source: str) -> dict[str, A
     try:
         from metalus_py.flow.structure import successors
         from metalus_py.model.application import Application
-        from metalus_py.plan.setup import evaluation_pipelines, execution_pipelines, pipeline_directories
-        from metalus_py.runtime import MapPipelineManager
+        from metalus_py.model.loader import pipeline_directories
+        from metalus_py.plan.setup import evaluation_pipelines, execution_pipelines
+        from metalus_py.steps.runtime import MapPipelineManager
 
         application = Application.model_validate(dict(document))
         manager = MapPipelineManager({p.id: p for p in application.pipelines if p.id},

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from metalus_py.secrets import redact_secrets
+from metalus_py.base.secrets import redact_secrets
 from metalus_py.state._schema import (
     EXECUTION_COLUMNS,
     KILL_COLUMNS,

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from metalus_py.classes import snake_case
-from metalus_py.exceptions import StepDefinitionError
+from metalus_py.base.classes import snake_case
+from metalus_py.base.exceptions import StepDefinitionError
 
 
 class StepResolutionError(StepDefinitionError):

@@ -15,8 +15,8 @@ from typing import Any
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from metalus_py.base.secrets import REDACTED
 from metalus_py.plan.layout import plan_graph
-from metalus_py.secrets import REDACTED
 from metalus_py.state import RunRecord, RunStatus, StateStore
 
 router = APIRouter(prefix="/api")
@@ -171,8 +171,8 @@ def resume(request: Request, run_id: str, payload: Any = Body(None)) -> Any:
 @router.post("/runs/{run_id}/retrigger", status_code=202)
 def retrigger(request: Request, run_id: str, payload: Any = Body(None)) -> Any:
     """A new run recomputing from ``{"from": "EXEC[.PIPELINE.STEP]"}``, run in a separate process."""
+    from metalus_py.base.exceptions import ApplicationError
     from metalus_py.durable.session import prepare_retrigger
-    from metalus_py.exceptions import ApplicationError
 
     record = _run(request, run_id)
     if isinstance(record, JSONResponse):

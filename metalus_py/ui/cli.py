@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
     try:
         store = open_store(url)
     except Exception as exc:
-        from metalus_py.secrets import redact
+        from metalus_py.base.secrets import redact
 
         password = _password(url)
         message = redact(str(exc), [password]) if password else str(exc)

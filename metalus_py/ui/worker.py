@@ -14,9 +14,9 @@ import sys
 def main() -> int:
     """Read ``{"state", "runId", "parameters"}`` from stdin and resume that run."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    from metalus_py.base.exceptions import ApplicationError
     from metalus_py.durable.options import RunOptions
     from metalus_py.durable.session import resume_run
-    from metalus_py.exceptions import ApplicationError
     from metalus_py.state import open_store
 
     request = json.loads(sys.stdin.read())

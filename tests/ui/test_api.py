@@ -212,7 +212,7 @@ def test_retrigger_with_an_unknown_step_is_400_with_did_you_mean(recorded_sqlite
 
 
 def test_resume_and_retrigger_name_secrets_that_must_be_given_again(sqlite_metalus: Metalus) -> None:
-    from metalus_py.secrets import REDACTED
+    from metalus_py.base.secrets import REDACTED
 
     store = sqlite_metalus.store()
     document = linear_application("ui_secret", "A")

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from metalus_py.events import EventBus
 
 if TYPE_CHECKING:
+    from metalus_py.base.records import StepRecord
     from metalus_py.model.pipeline import Pipeline
-    from metalus_py.records import StepRecord
     from metalus_py.steps.resolution import StepResolver
     from metalus_py.steps.response import StepResponse
 
@@ -146,7 +146,7 @@ class MapPipelineManager:
             found = self._pipelines.get(pipeline_id)
         if found is not None:
             return found
-        from metalus_py.loader import load_pipeline_file
+        from metalus_py.model.loader import load_pipeline_file
 
         for directory in self._directories:
             pipeline = load_pipeline_file(directory, pipeline_id)

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from metalus_py.records import iso, now
+from metalus_py.base.records import iso, now
 
 _LOG = logging.getLogger("metalus_py.events")
 

@@ -1,0 +1,62 @@
+"""One pipeline being run (:class:`PipelineRun`), and what the block steps share with the step loop.
+
+Fork, split and step-group modules take a :data:`PathRunner` (the step loop's ``run_path``)
+as an argument instead of importing the step loop, so the flow modules form no cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from metalus_py.flow.structure import FlowStructure
+from metalus_py.flow.tracker import StepTracker
+from metalus_py.model.pipeline import Pipeline, PipelineStep
+from metalus_py.steps.context import PipelineContext
+from metalus_py.steps.response import GLOBAL_LINK_PREFIX, GLOBALS_PREFIX, METRICS_PREFIX, StepResponse
+
+
+@dataclass
+class PipelineRun:
+    """One pipeline being run: its definition, step table and tracker."""
+
+    pipeline: Pipeline
+    tracker: StepTracker
+    #: The top-level pipeline whose step keys this run's steps share (set for step groups, whose
+    #: steps are keyed under the enclosing pipeline with the group's path, so keys never collide).
+    key_pipeline_id: str | None = None
+    steps: dict[str, PipelineStep] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.steps = self.pipeline.step_map()
+
+    @property
+    def pipeline_id(self) -> str:
+        return self.pipeline.id or ""
+
+    @property
+    def journal_pipeline_id(self) -> str:
+        return self.key_pipeline_id or self.pipeline_id
+
+    @cached_property
+    def structure(self) -> FlowStructure:
+        return FlowStructure(self.pipeline)
+
+
+#: Runs the steps of ``run`` from a step id until the path ends; returns the context.
+PathRunner = Callable[[PipelineRun, str | None, PipelineContext], PipelineContext]
+
+
+def apply_secondary_returns(ctx: PipelineContext, response: StepResponse, metrics: dict[str, Any]) -> None:
+    """Apply ``$globals.``, ``$globalLink.`` and ``$metrics.`` named returns."""
+    if not response.named_returns:
+        return
+    for name, value in response.named_returns.items():
+        if name.startswith(GLOBALS_PREFIX):
+            ctx.globals[name[len(GLOBALS_PREFIX) :]] = value
+        elif name.startswith(GLOBAL_LINK_PREFIX):
+            ctx.set_global_link(name[len(GLOBAL_LINK_PREFIX) :], str(value))
+        elif name.startswith(METRICS_PREFIX):
+            metrics[name[len(METRICS_PREFIX) :]] = value
