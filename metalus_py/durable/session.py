@@ -117,13 +117,19 @@ def retrigger_run(
     parameters: Mapping[str, Any],
     *,
     options: RunOptions | None = None,
+    live: Mapping[str, Any] | None = None,
 ) -> RunResult:
-    """A new run that reuses ``run_id``'s results before ``start`` and recomputes from there."""
+    """A new run that reuses ``run_id``'s results before ``start`` and recomputes from there.
+
+    ``live`` parameters reach the steps as they are and are not stored (see :func:`execute_recorded`).
+    """
     options = options or RunOptions()
-    return _execute(store, prepare_retrigger(store, run_id, start, parameters), options)
+    return _execute(store, prepare_retrigger(store, run_id, start, parameters, live=live), options, live=live)
 
 
-def prepare_retrigger(store: StateStore, run_id: str, start: str, parameters: Mapping[str, Any]) -> str:
+def prepare_retrigger(
+    store: StateStore, run_id: str, start: str, parameters: Mapping[str, Any], *, live: Mapping[str, Any] | None = None
+) -> str:
     """Record the new run of a retrigger (reused steps copied) without running it; returns its id.
 
     ``resume_run`` on that id then runs it (the monitor does so in another process).
@@ -133,7 +139,8 @@ def prepare_retrigger(store: StateStore, run_id: str, start: str, parameters: Ma
     document = json.loads(source.application_json)
     params = {**source.effective_parameters, **parameters}
     application = Application.model_validate(document)
-    prepared = prepare_application(application, source.metadata.get("source", ""), params)
+    live = dict(live or {})
+    prepared = prepare_application(application, source.metadata.get("source", ""), {**params, **live})
     keep = kept_steps(prepared, store.list_steps(run_id=run_id), point)
     new_id = uuid.uuid4().hex[:12]
     store.create_run(
@@ -153,8 +160,21 @@ def _get(store: StateStore, run_id: str) -> RunRecord:
     return record
 
 
+def execute_recorded(
+    store: StateStore, run_id: str, options: RunOptions | None = None, *, live: Mapping[str, Any] | None = None
+) -> RunResult:
+    """Run a recorded run (just created, or to resume) in this process.
+
+    Args:
+        live: parameters given to the steps as they are, over the recorded ones, and never
+            stored (values that are not JSON, secrets): the notebook passes its live globals.
+    """
+    return _execute(store, run_id, options or RunOptions(), live=live)
+
+
 def _execute(
-    store: StateStore, run_id: str, options: RunOptions, *, changes: Mapping[str, Any] | None = None
+    store: StateStore, run_id: str, options: RunOptions, *, changes: Mapping[str, Any] | None = None,
+    live: Mapping[str, Any] | None = None,
 ) -> RunResult:
     owner = new_owner()
     keeper = LeaseKeeper(store, run_id=run_id, owner=owner, ttl_seconds=options.lease_ttl)
@@ -169,7 +189,7 @@ def _execute(
             store.record_parameter_change(run_id=run_id, changes=redact_secrets(dict(changes)), reason="resume")
         record = _get(store, run_id)
         store.set_run_status(run_id=run_id, status="RUNNING")
-        parameters = record.effective_parameters
+        parameters = {**record.effective_parameters, **(live or {})}
         source = record.metadata.get("source", "")
         application = Application.model_validate(json.loads(record.application_json))
         prepared = prepare_application(application, source, parameters)
@@ -180,6 +200,9 @@ def _execute(
         services = build_services(prepared, run_id=run_id, max_workers=options.max_workers, listeners=listeners,
                                   journal=journal)
         services.persist_default = artifacts is not None
+        if options.until:
+            services.stop_after = options.until
+            services.only_executions = _needed_for(prepared, options.until)
         watcher = KillWatcher(store, run_id, services.kill)
         watcher.start()
         try:
@@ -196,6 +219,19 @@ def _execute(
         raise
     finally:
         keeper.stop(release=True)
+
+
+def _needed_for(prepared: Any, until: str) -> frozenset[str]:
+    """The execution of ``until`` (``EXEC.PIPELINE.STEP``) and its ancestors."""
+    import networkx
+
+    from metalus_py.plan.graph import ExecutionGraph
+
+    execution_id = until.split(".", 1)[0]
+    graph = ExecutionGraph(prepared.application).graph
+    if execution_id not in graph:
+        return frozenset(prepared.executions)
+    return frozenset({execution_id, *networkx.ancestors(graph, execution_id)})
 
 
 def owner_process_dead(owner: str | None) -> bool:

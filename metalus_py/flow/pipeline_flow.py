@@ -35,7 +35,7 @@ from metalus_py.steps.response import (
     StepResponse,
     as_step_response,
 )
-from metalus_py.steps.runtime import StepKey
+from metalus_py.steps.runtime import StepKey, step_matches
 
 _LOG = logging.getLogger("metalus_py.flow")
 
@@ -278,6 +278,9 @@ def _finish(
     replacement = run.tracker.completed(ctx, key, record, response, persist=persist, restored=restored)
     if replacement is not None:  # e.g. persisted lazy frames, collected once: later steps reuse them
         ctx.set_step_result(run.pipeline_id, step_id, replacement)
+    stop = ctx.services.stop_after
+    if stop is not None and step_matches(key, stop):
+        raise PauseException(f"until {stop}", step_id=step_id, pipeline_id=run.pipeline_id)
     return next_id
 
 

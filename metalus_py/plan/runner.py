@@ -192,6 +192,10 @@ class PlanRunner:
                 else:
                     parents.append((parent, *views))
         self.state.queued.add(key)
+        only = self.services.only_executions
+        if not blocked and only is not None and execution_id not in only:
+            blocked.append(f"not needed until {self.services.stop_after}" if self.services.stop_after
+                           else "not among the executions to run")
         if blocked:
             reason = "; ".join(blocked)
             if is_fork_launch:
