@@ -12,7 +12,7 @@ from metalus_py.api.results import RunResult
 from metalus_py.base.exceptions import ApplicationError
 from metalus_py.base.gctuning import relaxed_gc
 from metalus_py.base.records import PipelineRecord, now
-from metalus_py.events import EventBus, Listener
+from metalus_py.events import EventBus, Listener, ambient_listeners
 from metalus_py.flow.pipeline_flow import run_pipeline as _run_pipeline_flow
 from metalus_py.flow.tracker import StepTracker
 from metalus_py.model.application import Application
@@ -254,7 +254,7 @@ def build_services(
         pipeline_manager=manager,
         pipeline_ids=frozenset(ids),
         credential_provider=provider,
-        events=EventBus([*(listeners or []), *class_info_listeners(application, provider)]),
+        events=EventBus([*(listeners or []), *ambient_listeners(), *class_info_listeners(application, provider)]),
         max_workers=max_workers or default_workers(),
         run_id=run_id,
     )

@@ -45,6 +45,8 @@ commands:
                                     run the schedules until SIGTERM/SIGINT
   prune --older-than 7d [--keep-failed] [--dry-run]
                                     delete old finished runs' artifacts and event files, keep records
+  ui [--state URL] [--host 127.0.0.1] [--port 8765] [--token T]
+                                    the live web monitor (env METALUS_UI_TOKEN)
 """
 
 INVALID = 2
@@ -57,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0 if arguments else INVALID
     command, rest = arguments[0], arguments[1:]
+    if command == "ui":  # its own options (--host, --port, --token)
+        from metalus_py.ui.cli import main as ui_main
+
+        return ui_main(rest)
     handler = COMMANDS.get(command)
     if handler is None:
         print(f"metalus: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
@@ -134,12 +140,14 @@ def cmd_validate(line: CommandLine) -> int:
 
 
 def _progress_listeners(line: CommandLine) -> tuple[list[Any], Any]:
-    from metalus_py.cli.progress import LiveProgress, PlainProgress
+    from metalus_py.cli.progress import LiveProgress, PlainProgress, planned_steps
 
     if line.flag("--quiet", "-q"):
         return [], None
     if sys.stderr.isatty() and not line.flag("--no-progress", "--verbose", "-v"):
         live = LiveProgress()
+        if len(line.positionals) == 1 and line.positionals[0].lower().endswith(".json"):  # `run APP.json`
+            live.plan(planned_steps(line.positionals[0], line.parameters))
         return [live], live
     return [PlainProgress(verbose=line.flag("--verbose", "-v"))], None
 
@@ -422,16 +430,9 @@ def cmd_show(line: CommandLine) -> int:
 
 
 def _summary(document: dict[str, Any]) -> str:
-    counts: dict[str, int] = {}
-    for execution in document["executions"].values():
-        counts[execution.get("status", "?")] = counts.get(execution.get("status", "?"), 0) + 1
-    parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    took = f" in {document['durationSeconds']:.2f}s" if document.get("durationSeconds") is not None else ""
-    lines = [f"run {document['runId']} {document['status']}{took} ({parts})"]
-    for key, execution in document["executions"].items():
-        if execution.get("status") != "COMPLETE":
-            lines.append(f"  {key}: {execution.get('status')} - {execution.get('reason') or ''}")
-    return "\n".join(lines)
+    from metalus_py.cli.run_summary import summary_text
+
+    return summary_text(document)
 
 
 def _write_text(location: str, text: str) -> None:

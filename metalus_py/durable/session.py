@@ -146,6 +146,16 @@ def retrigger_run(
     if not _executor_ready(options):
         with _executor_opened(options, parameters) as ready:
             return retrigger_run(store, run_id, start, parameters, options=ready, live=live)
+    return _execute(store, prepare_retrigger(store, run_id, start, parameters, live=live), options, live=live)
+
+
+def prepare_retrigger(
+    store: StateStore, run_id: str, start: str, parameters: Mapping[str, Any], *, live: Mapping[str, Any] | None = None
+) -> str:
+    """Record the new run of a retrigger (reused steps copied) without running it; returns its id.
+
+    ``resume_run`` on that id then runs it (the monitor does so in another process).
+    """
     source = _get(store, run_id)
     refuse_pruned(source, "re-triggered")
     point = RetriggerPoint.parse(start)
@@ -163,7 +173,7 @@ def retrigger_run(
         metadata={**source.metadata, "retriggeredFrom": start},
     )
     store.copy_completed_steps(source_run_id=run_id, target_run_id=new_id, steps=[r.key for r in keep])
-    return _execute(store, new_id, options, live=live)
+    return new_id
 
 
 def refuse_pruned(record: RunRecord, action: str) -> None:
