@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -111,4 +112,4 @@ def test_failed_run_names_the_step_path_and_parameter(tmp_path: Path, monkeypatc
     code = main(["run", str(app), "--frame", "not a frame", "--state", "none", "--events", "none", "--no-progress"])
     err = capsys.readouterr().err
     assert code == 1
-    assert "E: ERROR" in err and "[at executions[0].pipelines[0].steps[0]" in err, err
+    assert re.search(r"^  E\s+ERROR\b.*\[at executions\[0\]\.pipelines\[0\]\.steps\[0\]", err, re.M), err

@@ -17,20 +17,29 @@ from metalus_py.model.loader import parse_cli_pairs
 
 #: Flags every command accepts.
 COMMON_FLAGS = frozenset({"--quiet", "-q", "--verbose", "-v", "--help", "-h"})
-_RUNNING = frozenset({"--output-json", "--state", "--persist", "--max-workers", "--artifacts", "--events"})
+_RUNNING = frozenset({"--output-json", "--state", "--persist", "--max-workers", "--artifacts", "--events",
+                      "--executor", "--dask-scheduler"})
+_RUN_FLAGS = frozenset({"--strict", "--no-progress"})
+#: What ``metalus schedule ...`` and ``metalus scheduler`` pass to the runs they start.
+_SCHEDULED = frozenset({"--now", "--state", "--persist", "--artifacts", "--max-workers"})
 
 #: command -> (options that take a value, flags, whether ``--name value`` pairs (globals) are accepted).
 COMMAND_OPTIONS: dict[str, tuple[frozenset[str], frozenset[str], bool]] = {
-    "run": (_RUNNING | {"--run-id"}, frozenset({"--strict", "--no-progress"}), True),
-    "resume": (_RUNNING, frozenset({"--strict", "--no-progress"}), True),
-    "retrigger": (_RUNNING | {"--from"}, frozenset({"--strict", "--no-progress"}), True),
+    "run": (_RUNNING | {"--run-id"}, _RUN_FLAGS, True),
+    "resume": (_RUNNING, _RUN_FLAGS, True),
+    "retrigger": (_RUNNING | {"--from"}, _RUN_FLAGS, True),
     "validate": (frozenset(), frozenset({"--strict", "--json"}), True),
     "plan": (frozenset({"--format"}), frozenset({"--strict"}), True),
     "kill": (frozenset({"--step", "--grace", "--state"}), frozenset(), False),
-    "runs": (frozenset({"--limit", "--state"}), frozenset({"--json"}), False),
+    "runs": (frozenset({"--limit", "--state", "--schedule"}), frozenset({"--json"}), False),
     "show": (frozenset({"--state"}), frozenset({"--json"}), False),
     "steps": (frozenset({"--package"}), frozenset({"--json"}), False),
-    "schema": (frozenset(), frozenset(), False),
+    "schema": (frozenset(), frozenset({"--schedules"}), False),
+    "schedule": (_SCHEDULED | {"--from", "--to"}, frozenset({"--json", "--strict"}), False),
+    "scheduler": (_SCHEDULED | {"--speed"}, frozenset({"--strict"}), False),
+    "prune": (frozenset({"--older-than", "--state"}), frozenset({"--keep-failed", "--dry-run", "--json"}), False),
+    # `metalus ui` parses its own options (metalus_py.ui.cli); listed here for help and suggestions.
+    "ui": (frozenset({"--state", "--host", "--port", "--token"}), frozenset(), False),
 }
 
 
@@ -54,7 +63,8 @@ class CommandLine:
 def command_options(command: str) -> tuple[str, ...]:
     """Every option and flag of ``command`` (long forms), sorted."""
     values, flags, _ = COMMAND_OPTIONS.get(command, (frozenset(), frozenset(), True))
-    return tuple(sorted(o for o in values | flags | COMMON_FLAGS if o.startswith("--")))
+    common = {"--help"} if command == "ui" else COMMON_FLAGS  # ui parses its own options
+    return tuple(sorted(o for o in values | flags | common if o.startswith("--")))
 
 
 def split_command_line(arguments: list[str], command: str = "run") -> CommandLine:

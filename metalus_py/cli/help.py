@@ -21,6 +21,10 @@ def command_help(command: str | None, usage: str) -> str:
             break
     options = ", ".join(command_options(command))
     text = "\n".join(["usage: metalus " + (block[0].strip() if block else command), *block[1:]])
+    if command == "schedule":  # its subcommands have a usage of their own
+        from metalus_py.cli.schedule_commands import SCHEDULE_USAGE
+
+        text = SCHEDULE_USAGE.split("\noptions:")[0]
     return f"{text}\n  options of {command}: {options}"
 
 
