@@ -113,3 +113,44 @@ def test_failed_run_names_the_step_path_and_parameter(tmp_path: Path, monkeypatc
     err = capsys.readouterr().err
     assert code == 1
     assert re.search(r"^  E\s+ERROR\b.*\[at executions\[0\]\.pipelines\[0\]\.steps\[0\]", err, re.M), err
+
+
+@pytest.mark.parametrize(("command", "expected"), [
+    (["scheduler", "s.json", "--sped", "60"], "unknown option --sped for metalus scheduler; did you mean '--speed'?"),
+    (["prune", "--older-than", "7d", "--dry-rn"], "unknown option --dry-rn for metalus prune; did you mean '--dry-run'?"),
+    (["schema", "--schedule"], "unknown option --schedule for metalus schema; did you mean '--schedules'?"),
+    (["schedule", "tick", "s.json", "--noww", "2024-05-01T10:00:00Z"],
+     "unknown option --noww for metalus schedule; did you mean '--now'?"),
+])
+def test_schedule_commands_have_their_own_options(command: list[str], expected: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(command) == 2
+    assert expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("command", "shown"), [
+    (["schedule", "tick", "s.json", "--now", "2024-05-01T10:00:00Z", "--help"], "metalus schedule tick FILE"),
+    (["scheduler", "s.json", "-h", "--speed", "60"], "--speed"),
+    (["prune", "--older-than", "7d", "--help"], "--keep-failed"),
+    (["runs", "--help"], "--schedule"),
+    (["schema", "--schedules", "-h"], "--schedules"),
+    (["run", "app.json", "--executor", "dask", "--help"], "--dask-scheduler"),
+    (["help", "ui"], "--token"),
+])
+def test_help_of_the_new_commands_runs_nothing(command: list[str], shown: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(command) == 0
+    assert shown in capsys.readouterr().out
+    assert not (tmp_path / ".metalus").exists()
+
+
+def test_option_of_a_schedule_command_given_to_run_is_warned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = _app(tmp_path)
+    code = main(["validate", str(app), "--markerFile", "m.txt", "--speed", "60"])
+    output = capsys.readouterr()
+    assert code == 0
+    assert "--speed 60 is an option of metalus scheduler" in output.out + output.err, output
