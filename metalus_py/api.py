@@ -22,6 +22,7 @@ from metalus_py.plan.runner import ExecutionBackend, LocalBackend, PlanRunner
 from metalus_py.plan.setup import PreparedApplication, prepare_application
 from metalus_py.records import PipelineRecord, now
 from metalus_py.results import RunResult
+from metalus_py.run_ids import check_run_id
 from metalus_py.runtime import MapPipelineManager, RunServices, StepJournal, default_workers
 from metalus_py.steps.resolution import StepResolver
 from metalus_py.validation import ValidationReport, validate_document, validate_file
@@ -116,6 +117,8 @@ def run_application(
     from metalus_py.logcontext import install_record_ids
 
     install_record_ids()
+    if run_id is not None:
+        check_run_id(run_id)
     event_log = JsonLinesEventLog(events) if events else None
     all_listeners = [*(listeners or []), *([event_log] if event_log else [])]
     try:

@@ -14,6 +14,7 @@ from typing import Any
 
 from metalus_py.cli.arguments import CommandLine, split_command_line
 from metalus_py.exceptions import ApplicationError
+from metalus_py.run_ids import check_run_id
 from metalus_py.secrets import redact_known
 
 USAGE = """usage: metalus COMMAND [ARGS]
@@ -218,6 +219,9 @@ def cmd_run(line: CommandLine) -> int:
     from metalus_py.api import run_application
 
     location = _application_argument(line, "run")
+    given_id = line.option("--run-id")
+    if given_id is not None:
+        check_run_id(given_id)
     _check_output_location(line.option("--output-json"))
     # Invalid input: report every problem and exit 2 before any state or event log is written.
     from metalus_py.api import validate_application
@@ -262,7 +266,7 @@ def _check_output_location(location: str | None) -> None:
 def _run_argument(line: CommandLine, command: str) -> str:
     if len(line.positionals) != 1:
         raise ApplicationError(f"expected one run id (metalus {command} RUN), got {line.positionals}")
-    return line.positionals[0]
+    return check_run_id(line.positionals[0])
 
 
 def _require_store(line: CommandLine, command: str) -> Any:

@@ -27,6 +27,7 @@ from metalus_py.exceptions import ApplicationError
 from metalus_py.model.application import Application
 from metalus_py.plan.setup import prepare_application
 from metalus_py.results import RunResult
+from metalus_py.run_ids import check_run_id
 from metalus_py.runtime import KillSwitch
 from metalus_py.secrets import redact_secrets
 from metalus_py.state import ArtifactStore, LeaseHeldError, LeaseKeeper, RunRecord, StateStore
@@ -68,6 +69,7 @@ def start_run(
     """
     options = options or RunOptions()
     if run_id is not None:
+        check_run_id(run_id)
         existing = store.get_run(run_id=run_id)
         if existing is not None:
             if existing.status == "COMPLETE":

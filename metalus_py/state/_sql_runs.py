@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from metalus_py.run_ids import check_run_id
 from metalus_py.secrets import redact_secrets
 from metalus_py.state._schema import (
     EXECUTION_COLUMNS,
@@ -56,6 +57,7 @@ class RunsMixin(SqlCore):
         status: RunStatus | str = RunStatus.RUNNING,
     ) -> RunRecord:
         """See :meth:`StateStore.create_run`."""
+        check_run_id(run_id)
         status = RunStatus(status)
         _, iso = self._stamp()
         ended = iso if status.finished else None
