@@ -298,11 +298,15 @@ def cmd_retrigger(line: CommandLine) -> int:
     if not start:
         raise ApplicationError("metalus retrigger RUN --from EXEC[.PIPELINE.STEP]")
     store = _require_store(line, "retrigger")
+    import uuid
+
+    new_id = uuid.uuid4().hex[:12]
     try:
         return _with_progress(
             line,
             lambda listeners: retrigger_run(store, run_id, start, line.parameters,
-                                            options=_run_options(line, listeners)),
+                                            options=_run_options(line, listeners), new_run_id=new_id),
+            run_id=new_id,
         )
     finally:
         store.close()

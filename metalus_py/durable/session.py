@@ -30,7 +30,7 @@ from metalus_py.results import RunResult
 from metalus_py.run_ids import check_run_id
 from metalus_py.runtime import KillSwitch
 from metalus_py.secrets import redact_secrets
-from metalus_py.state import ArtifactStore, LeaseHeldError, LeaseKeeper, RunRecord, StateStore
+from metalus_py.state import ArtifactStore, RunExistsError, LeaseHeldError, LeaseKeeper, RunRecord, StateStore
 from metalus_py.validation import ValidationReport
 
 _LOG = logging.getLogger("metalus_py.durable")
@@ -88,12 +88,18 @@ def start_run(
     policy = _persist_policy(options, application)
     prepared = prepare_application(application, location, dict(parameters))
     artifact_root = options.artifacts.rstrip("/") + f"/{run_id}" if options.artifacts else None
-    store.create_run(
-        run_id=run_id, application_id=prepared.application_id, application_json=json.dumps(document),
-        parameters=redact_secrets(dict(parameters)), persist_policy=policy,
-        artifact_root=artifact_root or store.default_artifact_root(run_id=run_id),
-        metadata={"source": location},
-    )
+    try:
+        store.create_run(
+            run_id=run_id, application_id=prepared.application_id, application_json=json.dumps(document),
+            parameters=redact_secrets(dict(parameters)), persist_policy=policy,
+            artifact_root=artifact_root or store.default_artifact_root(run_id=run_id),
+            metadata={"source": location},
+        )
+    except RunExistsError as exc:  # the same id submitted at the same moment by another process
+        raise ApplicationError(
+            f"run {run_id} was submitted at the same time by another process, which runs it; "
+            "not starting it twice (submit it again once that one has finished to resume it)"
+        ) from exc
     return _execute(store, run_id, options)
 
 
@@ -119,8 +125,10 @@ def retrigger_run(
     parameters: Mapping[str, Any],
     *,
     options: RunOptions | None = None,
+    new_run_id: str | None = None,
 ) -> RunResult:
-    """A new run that reuses ``run_id``'s results before ``start`` and recomputes from there."""
+    """A new run (``new_run_id``, else a fresh id) that reuses ``run_id``'s results before ``start``
+    and recomputes from there."""
     options = options or RunOptions()
     source = _get(store, run_id)
     point = RetriggerPoint.parse(start)
@@ -129,7 +137,7 @@ def retrigger_run(
     application = Application.model_validate(document)
     prepared = prepare_application(application, source.metadata.get("source", ""), params)
     keep = kept_steps(prepared, store.list_steps(run_id=run_id), point)
-    new_id = uuid.uuid4().hex[:12]
+    new_id = check_run_id(new_run_id) if new_run_id else uuid.uuid4().hex[:12]
     store.create_run(
         run_id=new_id, application_id=source.application_id, application_json=source.application_json,
         parameters=redact_secrets(params), persist_policy=source.persist_policy,

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from metalus_py.exceptions import ApplicationError
-from metalus_py.loader import JsonSyntaxError, parse_json, read_text, unwrap_application
+from metalus_py.loader import JsonSyntaxError, nesting_beyond_limit, parse_json, read_text, unwrap_application
 from metalus_py.model.application import SPARK_ONLY_SECTIONS, Application
 from metalus_py.steps.resolution import StepResolver
 from metalus_py.validation.classinfo import check_class_info_sections
@@ -61,6 +61,10 @@ def validate_document(
     """
     report = ValidationReport(source)
     document = unwrap_application(document)
+    too_deep = nesting_beyond_limit(document)
+    if too_deep is not None:
+        report.error("", too_deep, "flatten the deepest values")
+        return report
     broken = Broken()
     application = build_model(Application, document, report, "", broken)
     if application is None:
