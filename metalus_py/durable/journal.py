@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from typing import Any
 
 from metalus_py.exceptions import PipelineException
+from metalus_py.loaded_modules import loaded
 from metalus_py.records import StepRecord
 from metalus_py.runtime import StepKey
 from metalus_py.state import ArtifactStore, ClaimOutcome, StateStore, StepStatus
@@ -82,8 +82,12 @@ class StoreJournal:
     ) -> StepResponse | None:
         """Record the step. When outputs are persisted, lazy frames are collected once and the
         collected form is returned for the flow to pass on, so no later step recomputes them."""
-        if not self._release(key):
-            return None
+        with self._lock:
+            self._unclaimed.discard(key)
+            if key not in self._claimed:
+                return None
+        # The claim is kept until the store has the result: when persisting fails, the flow's
+        # ``failed`` (or :meth:`end_unfinished`) still records the step's end.
         output_ref = None
         replacement = None
         if persist and self.artifacts is not None:
@@ -100,8 +104,29 @@ class StoreJournal:
                 named_return_keys=tuple(response.named_returns or ()), metrics=summarize_value(record.metrics),
             )
         except ClaimLostError as exc:
+            self._release(key)
             raise StepHeldError(f"step {key}: {exc}") from exc
+        self._release(key)
         return replacement
+
+    def end_unfinished(self, *, killed: bool, reason: str) -> list[StepKey]:
+        """Record every step this journal claimed and never ended as KILLED (``killed``) or ERROR.
+
+        Called when the run ends, whatever ended it, so no step is left RUNNING in a finished run.
+        """
+        with self._lock:
+            left = sorted(self._claimed, key=str)
+            self._claimed.clear()
+        for key in left:
+            try:
+                self.store.fail_step(
+                    run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
+                    step_path=key.path, owner=self.owner, error={"type": "RunEnded", "message": reason},
+                    status=StepStatus.KILLED if killed else StepStatus.ERROR,
+                )
+            except Exception:  # noqa: BLE001 - best effort: the claim then goes stale with the lease
+                _LOG.warning("step %s: could not record its end", key, exc_info=True)
+        return left
 
     def failed(self, key: StepKey, record: StepRecord) -> None:
         if not self._release(key):
@@ -121,7 +146,7 @@ class StoreJournal:
 
 def _materialized(response: StepResponse) -> StepResponse | None:
     """The response with every polars LazyFrame collected (as ``collected.lazy()``), or ``None``."""
-    pl = sys.modules.get("polars")
+    pl = loaded("polars")
     if pl is None:
         return None
 

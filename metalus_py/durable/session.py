@@ -30,7 +30,7 @@ from metalus_py.results import RunResult
 from metalus_py.run_ids import check_run_id
 from metalus_py.runtime import KillSwitch
 from metalus_py.secrets import redact_secrets
-from metalus_py.state import ArtifactStore, RunExistsError, LeaseHeldError, LeaseKeeper, RunRecord, StateStore
+from metalus_py.state import ArtifactStore, LeaseHeldError, LeaseKeeper, RunExistsError, RunRecord, StateStore
 from metalus_py.validation import ValidationReport
 
 _LOG = logging.getLogger("metalus_py.durable")
@@ -166,6 +166,7 @@ def _execute(
         raise ApplicationError(
             f"run {run_id} is running in another process ({exc}); not starting it twice"
         ) from exc
+    journal: StoreJournal | None = None
     try:
         if changes:  # recorded by the process that runs the run, never by one that refused
             store.record_parameter_change(run_id=run_id, changes=redact_secrets(dict(changes)), reason="resume")
@@ -191,9 +192,12 @@ def _execute(
             watcher.stop()
             recorder.flush()
         result.extra.update(restoredSteps=journal.restored, executedSteps=journal.executed)
+        journal.end_unfinished(killed=result.status == "KILLED", reason=f"the run ended {result.status}")
         store.set_run_status(run_id=run_id, status=result.status)
         return result
-    except BaseException:
+    except BaseException as exc:
+        if journal is not None:
+            journal.end_unfinished(killed=False, reason=f"the run failed: {type(exc).__name__}")
         store.set_run_status(run_id=run_id, status="FAILED")
         raise
     finally:
