@@ -28,12 +28,15 @@ from metalus_py.steps.resolution import StepResolver
 from metalus_py.validation import ValidationReport, validate_document, validate_file
 
 
-def _ensure_import_paths(source: str | None) -> None:
-    """Step packages are found from the current directory and the application's folder."""
-    candidates = [os.getcwd()]
-    if source and "://" not in source:
-        candidates.append(os.path.dirname(os.path.abspath(source)))
-    for path in candidates:
+def _ensure_import_paths(source: str | None = None) -> None:
+    """Step packages are found from the current directory and the operator's ``METALUS_STEPS_PATH``.
+
+    The application's own folder is never put on the import path (DESIGN §14): a file cannot
+    bring the code it runs. ``source`` is accepted for the callers' convenience and ignored.
+    """
+    extra = [p for p in os.environ.get("METALUS_STEPS_PATH", "").split(os.pathsep) if p]
+    for path in [os.getcwd(), *reversed(extra)]:
+        path = os.path.abspath(path)
         if path not in sys.path:
             sys.path.insert(0, path)
 

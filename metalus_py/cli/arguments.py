@@ -11,7 +11,8 @@ from metalus_py.loader import parse_cli_pairs
 #: Options that take a value, and flags, of every command.
 VALUE_OPTIONS = frozenset(
     {"--output-json", "--run-id", "--state", "--persist", "--max-workers", "--format", "--from", "--step",
-     "--limit", "--events", "--grace", "--package", "--artifacts"}
+     "--limit", "--events", "--grace", "--package", "--artifacts",
+     "--steps-path"}
 )
 FLAGS = frozenset({"--strict", "--quiet", "--verbose", "--json", "-q", "-v", "--help", "-h", "--no-progress"})
 

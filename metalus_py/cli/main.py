@@ -23,7 +23,9 @@ commands:
   run APP.json [--name value ...]   validate and run an application
       options: --output-json FILE  --run-id ID  --state URL|none  --persist all|none
                --artifacts URL  --events FILE|none  --max-workers N  --strict  --quiet  --verbose
-      (env: METALUS_STATE, METALUS_PERSIST, METALUS_ARTIFACTS)
+               --steps-path DIR (a folder of step packages; the application's folder is not searched)
+      (env: METALUS_STATE, METALUS_PERSIST, METALUS_ARTIFACTS, METALUS_STEPS_PATH,
+       METALUS_ALLOWED_PACKAGES, METALUS_TRUSTED_PACKAGES, METALUS_SECRET_KEY)
   resume RUN [--name value ...]     re-run what did not complete, reusing finished steps
   retrigger RUN --from EXEC[.PIPELINE.STEP]
                                     a new run recomputing from that point
@@ -60,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"metalus {command}: {exc}", file=sys.stderr)
         return INVALID
     _configure_logging(line)
+    steps_path = line.option("--steps-path")
+    if steps_path:  # the operator's folder of step packages (the application's folder never is)
+        os.environ["METALUS_STEPS_PATH"] = os.pathsep.join(
+            p for p in (steps_path, os.environ.get("METALUS_STEPS_PATH", "")) if p)
     try:
         return handler(line)
     except ApplicationError as exc:
@@ -69,8 +75,6 @@ def main(argv: list[str] | None = None) -> int:
         print("metalus: interrupted", file=sys.stderr)
         return 4
     except BrokenPipeError:  # output piped into `head` and the like
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 
