@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(line)
     except ApplicationError as exc:
-        print(redact_known(f"metalus {command}: {exc}"), file=sys.stderr)
+        from metalus_py.secret_names import redact_url_password
+
+        print(redact_url_password(redact_known(f"metalus {command}: {exc}")), file=sys.stderr)
         return INVALID
     except KeyboardInterrupt:
         print("metalus: interrupted", file=sys.stderr)
@@ -163,13 +165,15 @@ def _open_store(line: CommandLine, *, must_exist: bool = False) -> Any:
     url = line.option("--state")
     if (url or os.environ.get("METALUS_STATE", "")).strip().lower() == "none":
         return None  # no store: nothing of the state layer is imported
+    from metalus_py.secret_names import redact_url_password, remember_secret_values
     from metalus_py.state import open_store
 
+    remember_secret_values({"state": url or os.environ.get("METALUS_STATE", "")})
     try:
         return open_store(url, must_exist=must_exist)
     except Exception as exc:
-        raise ApplicationError(f"cannot open the state store {url or os.environ.get('METALUS_STATE') or '(default)'}: "
-                               f"{exc}") from exc
+        shown = url or os.environ.get("METALUS_STATE") or "(default)"
+        raise ApplicationError(redact_url_password(f"cannot open the state store {shown}: {exc}")) from exc
 
 
 def _finish(line: CommandLine, result: Any) -> int:

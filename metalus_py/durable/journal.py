@@ -10,6 +10,7 @@ from metalus_py.exceptions import PipelineException
 from metalus_py.loaded_modules import loaded
 from metalus_py.records import StepRecord
 from metalus_py.runtime import StepKey
+from metalus_py.secrets import Secret, known_secrets
 from metalus_py.state import ArtifactStore, ClaimOutcome, StateStore, StepStatus
 from metalus_py.state.errors import ClaimLostError
 from metalus_py.steps.response import StepResponse
@@ -90,7 +91,9 @@ class StoreJournal:
         # ``failed`` (or :meth:`end_unfinished`) still records the step's end.
         output_ref = None
         replacement = None
-        if persist and self.artifacts is not None:
+        if persist and self.artifacts is not None and not _holds_secret(response):
+            # An output holding a secret is not persisted (it could only be restored redacted):
+            # the step runs again on resume (DESIGN §14).
             replacement = _materialized(response)
             response = replacement or response
             output_ref = self.artifacts.persist_step_output(
@@ -142,6 +145,25 @@ class StoreJournal:
             )
         except ClaimLostError:
             _LOG.warning("step %s: claim lost before its failure could be recorded", key)
+
+
+def _holds_secret(response: StepResponse) -> bool:
+    """True when an output holds a secret (a ``Secret``, or a known secret value inside a string)."""
+    known = known_secrets()
+    stack: list[Any] = [response.primary_return, *(response.named_returns or {}).values()]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Secret):
+            return True
+        if isinstance(value, str):
+            if any(secret in value for secret in known):
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple | set | frozenset):
+            stack.extend(value)
+    return False
 
 
 def _materialized(response: StepResponse) -> StepResponse | None:

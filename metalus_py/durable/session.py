@@ -29,6 +29,7 @@ from metalus_py.plan.setup import prepare_application
 from metalus_py.results import RunResult
 from metalus_py.run_ids import check_run_id
 from metalus_py.runtime import KillSwitch
+from metalus_py.secret_names import MissingSecretsError, protect_secret_values, restore_secret_values
 from metalus_py.secrets import redact_secrets
 from metalus_py.state import ArtifactStore, LeaseHeldError, LeaseKeeper, RunExistsError, RunRecord, StateStore
 from metalus_py.validation import ValidationReport
@@ -90,8 +91,9 @@ def start_run(
     artifact_root = options.artifacts.rstrip("/") + f"/{run_id}" if options.artifacts else None
     try:
         store.create_run(
-            run_id=run_id, application_id=prepared.application_id, application_json=json.dumps(document),
-            parameters=redact_secrets(dict(parameters)), persist_policy=policy,
+            run_id=run_id, application_id=prepared.application_id,
+            application_json=json.dumps(protect_secret_values(document)),
+            parameters=redact_secrets(protect_secret_values(dict(parameters))), persist_policy=policy,
             artifact_root=artifact_root or store.default_artifact_root(run_id=run_id),
             metadata={"source": location},
         )
@@ -100,7 +102,7 @@ def start_run(
             f"run {run_id} was submitted at the same time by another process, which runs it; "
             "not starting it twice (submit it again once that one has finished to resume it)"
         ) from exc
-    return _execute(store, run_id, options)
+    return _execute(store, run_id, options, plain=(document, parameters))
 
 
 def resume_run(
@@ -132,20 +134,21 @@ def retrigger_run(
     options = options or RunOptions()
     source = _get(store, run_id)
     point = RetriggerPoint.parse(start)
-    document = json.loads(source.application_json)
-    params = {**source.effective_parameters, **parameters}
+    where = f"retrigger of run {run_id}"
+    document = restore_secret_values(json.loads(source.application_json), parameters, where=where)
+    params = {**restore_secret_values(source.effective_parameters, parameters, where=where), **parameters}
     application = Application.model_validate(document)
     prepared = prepare_application(application, source.metadata.get("source", ""), params)
     keep = kept_steps(prepared, store.list_steps(run_id=run_id), point)
     new_id = check_run_id(new_run_id) if new_run_id else uuid.uuid4().hex[:12]
     store.create_run(
         run_id=new_id, application_id=source.application_id, application_json=source.application_json,
-        parameters=redact_secrets(params), persist_policy=source.persist_policy,
+        parameters=redact_secrets(protect_secret_values(params)), persist_policy=source.persist_policy,
         artifact_root=store.default_artifact_root(run_id=new_id), parent_run_id=run_id,
         metadata={**source.metadata, "retriggeredFrom": start},
     )
     store.copy_completed_steps(source_run_id=run_id, target_run_id=new_id, steps=[r.key for r in keep])
-    return _execute(store, new_id, options)
+    return _execute(store, new_id, options, plain=(document, params))
 
 
 def _get(store: StateStore, run_id: str) -> RunRecord:
@@ -156,8 +159,11 @@ def _get(store: StateStore, run_id: str) -> RunRecord:
 
 
 def _execute(
-    store: StateStore, run_id: str, options: RunOptions, *, changes: Mapping[str, Any] | None = None
+    store: StateStore, run_id: str, options: RunOptions, *, changes: Mapping[str, Any] | None = None,
+    plain: tuple[Any, Mapping[str, Any]] | None = None,
 ) -> RunResult:
+    """Run a recorded run. ``plain``: the document and parameters in clear, when the caller has them
+    (a new run); otherwise they are read back from the store, secrets decrypted or given again."""
     owner = new_owner()
     keeper = LeaseKeeper(store, run_id=run_id, owner=owner, ttl_seconds=options.lease_ttl)
     try:
@@ -168,13 +174,20 @@ def _execute(
         ) from exc
     journal: StoreJournal | None = None
     try:
-        if changes:  # recorded by the process that runs the run, never by one that refused
-            store.record_parameter_change(run_id=run_id, changes=redact_secrets(dict(changes)), reason="resume")
         record = _get(store, run_id)
+        given = dict(changes or {})
+        where = f"run {run_id}"
+        if plain is not None:
+            document, parameters = plain[0], dict(plain[1])
+        else:
+            document = restore_secret_values(json.loads(record.application_json), given, where=where)
+            parameters = {**restore_secret_values(record.effective_parameters, given, where=where), **given}
+        if changes:  # recorded by the process that runs the run, never by one that refused
+            store.record_parameter_change(run_id=run_id, changes=redact_secrets(protect_secret_values(given)),
+                                          reason="resume")
         store.set_run_status(run_id=run_id, status="RUNNING")
-        parameters = record.effective_parameters
         source = record.metadata.get("source", "")
-        application = Application.model_validate(json.loads(record.application_json))
+        application = Application.model_validate(document)
         prepared = prepare_application(application, source, parameters)
         artifacts = ArtifactStore(record.artifact_root) if record.persist_policy == "all" and record.artifact_root else None
         journal = StoreJournal(store, artifacts, run_id=run_id, owner=owner)
@@ -195,6 +208,8 @@ def _execute(
         journal.end_unfinished(killed=result.status == "KILLED", reason=f"the run ended {result.status}")
         store.set_run_status(run_id=run_id, status=result.status)
         return result
+    except MissingSecretsError:
+        raise  # nothing ran: the run keeps its status
     except BaseException as exc:
         if journal is not None:
             journal.end_unfinished(killed=False, reason=f"the run failed: {type(exc).__name__}")

@@ -20,6 +20,7 @@ from metalus_py.model.application import Application, Execution
 from metalus_py.model.pipeline import Pipeline
 from metalus_py.plan.graph import PlanProblem
 from metalus_py.runtime import MapPipelineManager
+from metalus_py.secret_names import remember_secret_values
 
 _LOG = logging.getLogger("metalus_py.setup")
 
@@ -162,6 +163,7 @@ def prepare_application(
     for section in ("sparkConf", "sparkListeners", "sparkUdfs", "json4sSerializers"):
         if getattr(application, _snake(section)) is not None:
             _LOG.warning("%s: section %r only means something to Spark and is ignored", source, section)
+    remember_secret_values(application.globals, [e.globals for e in application.executions], parameters)
     pipelines = {p.id: p for p in application.pipelines if p.id}
     manager = MapPipelineManager(pipelines, pipeline_directories(source, application.step_packages))
     app_parameters = application.pipeline_parameters.as_dict() if application.pipeline_parameters else {}

@@ -17,6 +17,7 @@ from typing import Any
 from metalus_py.exceptions import ApplicationError
 from metalus_py.loader import JsonSyntaxError, nesting_beyond_limit, parse_json, read_text, unwrap_application
 from metalus_py.model.application import SPARK_ONLY_SECTIONS, Application
+from metalus_py.secret_names import remember_secret_values
 from metalus_py.steps.allowed import AllowedPackages
 from metalus_py.steps.resolution import StepResolver
 from metalus_py.validation.classinfo import allowed_classes, check_class_info_sections
@@ -62,6 +63,8 @@ def validate_document(
     """
     report = ValidationReport(source)
     document = unwrap_application(document)
+    if isinstance(document, dict):  # secret-named globals never appear in what validation prints
+        remember_secret_values(document.get("globals"), parameters)
     too_deep = nesting_beyond_limit(document)
     if too_deep is not None:
         report.error("", too_deep, "flatten the deepest values")

@@ -98,3 +98,13 @@ class MarkerSteps:
         if Path(marker).exists():
             raise PipelineException(f"{marker} exists: failing at {key}")
         return f"{value}>marker-ok"
+
+
+class RecordSteps:
+    @staticmethod
+    def record(value: Any, target: str, label: str = "value") -> str:
+        """Append ``label=<the real value received>`` to ``target`` (outside the run's folder)."""
+        plain = str.__str__(value) if isinstance(value, str) else repr(value)
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(f"{label}={plain}\n")
+        return "recorded"
