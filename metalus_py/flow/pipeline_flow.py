@@ -8,6 +8,7 @@ into :func:`run_path` for the steps they contain.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -41,6 +42,12 @@ from metalus_py.steps.response import (
 
 _LOG = logging.getLogger("metalus_py.flow")
 
+#: The most times one step may be reached in one pipeline run, unless configured otherwise.
+DEFAULT_VISIT_LIMIT = 10_000
+#: The global and environment variable that set it.
+VISIT_LIMIT_GLOBAL = "maxStepVisits"
+VISIT_LIMIT_ENV = "METALUS_MAX_STEP_VISITS"
+
 #: Step types whose body is a function call.
 FUNCTION_TYPES = frozenset({"pipeline", "branch"})
 
@@ -55,6 +62,8 @@ class PipelineRun:
     #: steps are keyed under the enclosing pipeline with the group's path, so keys never collide).
     key_pipeline_id: str | None = None
     steps: dict[str, PipelineStep] = field(init=False)
+    #: How many times each step path was reached in this pipeline run (a loop reaches one again).
+    visits: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.steps = self.pipeline.step_map()
@@ -135,11 +144,24 @@ def execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext) -> 
 
 def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, path: str) -> str | None:
     step_id = step.id or ""
-    key = StepKey(ctx.execution_key, run.journal_pipeline_id, path)
+    visit = run.visits.get(path, 0) + 1
+    run.visits[path] = visit
+    limit = visit_limit(ctx)
+    if visit > limit:
+        raise PipelineException(
+            f"step {step_id} of pipeline {run.pipeline_id} was reached {visit} times, more than the limit of "
+            f"{limit} visits per step (global {VISIT_LIMIT_GLOBAL}, env {VISIT_LIMIT_ENV}): a loop that never ends?",
+            step_id=step_id, pipeline_id=run.pipeline_id,
+        )
+    # A step reached again is a new step run: its key counts the visit, so a durable run claims
+    # (and a resume restores) each visit apart, as a plain run computes them.
+    key = StepKey(ctx.execution_key, run.journal_pipeline_id, visit_path(path, visit))
     ctx.step_key = str(key)
+    ctx.step_visit = visit
     kind = step.type_name
     persist = step.persist if step.persist is not None else ctx.services.persist_default
     record = run.tracker.started(ctx, step_id, path)
+    record.visits = visit
     ctx.globals["stepId"] = step_id
     # Only function steps are journaled (claimed, restored); containers re-run their inner steps.
     journaled = kind in FUNCTION_TYPES and ctx.durable
@@ -350,6 +372,25 @@ def apply_secondary_returns(ctx: PipelineContext, response: StepResponse, metric
             ctx.set_global_link(name[len(GLOBAL_LINK_PREFIX) :], str(value))
         elif name.startswith(METRICS_PREFIX):
             metrics[name[len(METRICS_PREFIX) :]] = value
+
+
+def visit_path(path: str, visit: int) -> str:
+    """The journal path of a step's ``visit``-th run: the path itself first, then ``path~2``, ``path~3``..."""
+    return path if visit == 1 else f"{path}~{visit}"
+
+
+def visit_limit(ctx: PipelineContext) -> int:
+    """The most times one step may be reached in one pipeline run (global, env, else the default)."""
+    for raw in (ctx.globals.get(VISIT_LIMIT_GLOBAL), os.environ.get(VISIT_LIMIT_ENV)):
+        if raw is None or isinstance(raw, bool):
+            continue
+        try:
+            value = int(str(raw))
+        except ValueError:
+            continue
+        if value > 0:
+            return value
+    return DEFAULT_VISIT_LIMIT
 
 
 def _normalise(exc: BaseException, step_id: str, pipeline_id: str) -> PipelineException:

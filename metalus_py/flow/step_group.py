@@ -54,7 +54,7 @@ def run_step_group(
     run: PipelineRun, step: PipelineStep, ctx: PipelineContext, values: dict[str, Any]
 ) -> StepResponse:
     from metalus_py.flow.pipeline_flow import PipelineRun as Run
-    from metalus_py.flow.pipeline_flow import apply_secondary_returns, run_path
+    from metalus_py.flow.pipeline_flow import apply_secondary_returns, run_path, visit_path
 
     pipeline = resolve_group_pipeline(step, ctx, values)
     mappings = values.get("pipelineMappings")
@@ -72,7 +72,7 @@ def run_step_group(
         parameters=PipelineParameters({sub_id: {}}),
         services=ctx.services,
         step_messages=ctx.step_messages,
-        scope=(*ctx.scope, step.id or "", sub_id),
+        scope=(*ctx.scope, visit_path(step.id or "", ctx.step_visit), sub_id),
         execution_key=ctx.execution_key,
         durable=ctx.durable,
     )

@@ -22,7 +22,7 @@ ALLOWED_ENV: Final = "METALUS_ALLOWED_PACKAGES"
 TRUSTED_ENV: Final = "METALUS_TRUSTED_PACKAGES"
 #: Classes the engine maps Metalus names to (``KNOWN_ALIASES``) live here.
 _ENGINE_CLASSES: Final = ("metalus_py.model",)
-_STANDARD: Final = frozenset(sys.stdlib_module_names) | {"builtins", "__main__", "__future__"}
+_STANDARD: Final = frozenset(sys.stdlib_module_names) | {"builtins", "__future__"}
 
 
 def is_standard_library(module_name: str | None) -> bool:

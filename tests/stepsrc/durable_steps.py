@@ -108,3 +108,22 @@ class RecordSteps:
         with open(target, "a", encoding="utf-8") as handle:
             handle.write(f"{label}={plain}\n")
         return "recorded"
+
+
+class LoopSteps:
+    @staticmethod
+    def append_line(path: str, marker: str | None = None, failAt: Any = None) -> int:
+        """Append a line to ``path`` and return how many it has; fails before writing line ``failAt + 1``
+        while the file ``marker`` exists."""
+        target = Path(path)
+        count = len(target.read_text().splitlines()) if target.exists() else 0
+        if marker and Path(marker).exists() and failAt is not None and count == int(failAt):
+            raise PipelineException(f"{marker} exists: failing at line {count + 1}")
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(f"line {count + 1}\n")
+        return count + 1
+
+    @staticmethod
+    def enough(count: Any, wanted: Any = 3) -> str:
+        """``again`` until ``count`` reaches ``wanted``, then ``done``."""
+        return "done" if int(count) >= int(wanted) else "again"
