@@ -207,6 +207,7 @@ def _with_progress(line: CommandLine, action: Callable[[list[Any]], Any], *, run
     if event_log is not None:
         shown.append(event_log)
     listeners: list[Any] = [RedactingListener(listener) for listener in shown]
+    _exit_4_on_sigterm()
     try:
         if live is not None:
             with live:
@@ -219,6 +220,28 @@ def _with_progress(line: CommandLine, action: Callable[[list[Any]], Any], *, run
     if event_log is not None and not line.flag("--quiet", "-q"):
         print(f"events: {event_log.location}", file=sys.stderr)
     return _finish(line, result)
+
+
+def _exit_4_on_sigterm() -> None:
+    """A forced kill (``metalus kill``) ends a run process with SIGTERM: exit 4 (killed), at once.
+
+    The killer records the run and its running steps KILLED once this process is gone.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def killed(signum: int, frame: Any) -> None:
+        try:
+            sys.stderr.write("metalus: the run process was ended by a forced kill (the run is KILLED; "
+                             "it can be resumed)\n")
+            sys.stderr.flush()
+        finally:
+            os._exit(4)
+
+    signal.signal(signal.SIGTERM, killed)
 
 
 def cmd_run(line: CommandLine) -> int:

@@ -161,10 +161,12 @@ def test_forced_kill_of_a_run_stuck_in_a_subprocess_then_resume(metalus: Metalus
     killed = metalus("kill", "k2", "--grace", "1")
     assert killed.returncode == 0, killed.stderr
     assert "forced" in killed.stdout, killed.stdout
-    assert run.wait(timeout=SAFETY) == -signal.SIGKILL
+    assert run.wait(timeout=SAFETY) == 4  # the documented exit code of a killed run, not -9
     wait_until(lambda: process_gone(child), "the child sleep process to go")
     record = metalus.store().get_run(run_id="k2")
     assert record is not None and str(record.status) == "KILLED"
+    assert str(steps_by_key(metalus, "k2")["E.P.SLEEP"].status) == "KILLED"  # never left RUNNING
+    assert "E.P.SLEEP" in killed.stdout and "KILLED" in killed.stdout
 
     resumed = metalus("resume", "k2", "--sleepSeconds", "0")
     assert resumed.returncode == 0, resumed.stderr

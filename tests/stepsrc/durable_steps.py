@@ -127,3 +127,18 @@ class LoopSteps:
     def enough(count: Any, wanted: Any = 3) -> str:
         """``again`` until ``count`` reaches ``wanted``, then ``done``."""
         return "done" if int(count) >= int(wanted) else "again"
+
+
+class SlowSteps:
+    @staticmethod
+    def sleep_then_mark(sideEffect: str | None, pipeline_context: PipelineContext, seconds: Any = 30) -> str:
+        """Sleep in Python (nothing to interrupt from outside), then record ``<key>:done``."""
+        key = mark(sideEffect, pipeline_context)
+        time.sleep(float(seconds))
+        if sideEffect:
+            fd = os.open(sideEffect, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, f"{key}:done\n".encode())
+            finally:
+                os.close(fd)
+        return "slept"
