@@ -51,3 +51,17 @@ def test_import_race_without_a_store(sqlite_metalus: Metalus) -> None:
 @pytest.mark.slow
 def test_import_race_durable(metalus: Metalus) -> None:
     _check_rounds(metalus)
+
+
+def test_a_step_whose_output_cannot_be_stored_is_not_left_running(sqlite_metalus: Metalus) -> None:
+    app = {
+        "id": "odd", "stepPackages": ["race_steps"],
+        "pipelines": [{"id": "P", "name": "P", "steps": [step("ODD", "OddSteps.unpicklable")]}],
+        "executions": [{"id": "E", "pipelineIds": ["P"]}],
+    }
+    done = sqlite_metalus("run", str(write(app, sqlite_metalus.cwd)), "--run-id", "odd")
+    assert done.returncode in (0, 1), done.stderr
+    record = sqlite_metalus.store().get_run(run_id="odd")
+    assert record is not None and str(record.status) != "RUNNING"
+    statuses = {r.step_path: str(r.status) for r in sqlite_metalus.store().list_steps(run_id="odd")}
+    assert statuses and "RUNNING" not in statuses.values(), statuses

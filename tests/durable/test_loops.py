@@ -75,3 +75,14 @@ def test_runaway_loop_ends_at_the_visit_limit(sqlite_metalus: Metalus) -> None:
         done = sqlite_metalus("run", str(app), "--maxStepVisits", "25", *state)
         assert done.returncode == 1, done.stderr
         assert "reached 26 times" in done.stderr and "maxStepVisits" in done.stderr, done.stderr[-2000:]
+
+
+def test_retrigger_from_a_loop_step_recomputes_every_visit(sqlite_metalus: Metalus) -> None:
+    lines = sqlite_metalus.cwd / "lines.txt"
+    app = write(loop_application(lines, sqlite_metalus.cwd / "no-marker"), sqlite_metalus.cwd)
+    first = sqlite_metalus("run", str(app), "--run-id", "l1")
+    assert first.returncode == 0, first.stderr
+    lines.unlink()
+    again = sqlite_metalus("retrigger", "l1", "--from", "E.P.APPEND")
+    assert again.returncode == 0, again.stderr
+    assert lines.read_text().splitlines() == ["line 1", "line 2", "line 3"]  # no visit kept from l1

@@ -17,3 +17,12 @@ class RaceSteps:
     def quick(value: Any) -> str:
         """Finish at once, so results are summarised while the other execution imports polars."""
         return f"{value}+"
+
+
+class OddSteps:
+    @staticmethod
+    def unpicklable() -> object:
+        """Return a value no artifact format can store (a lock): persisting it fails."""
+        import threading
+
+        return {"lock": threading.Lock()}
