@@ -127,7 +127,7 @@ def _protect(value: Any, secret: bool, fernet: Any) -> Any:
                                       .encode()).decode()}
 
 
-def restore_secret_values(value: Any, given: Mapping[str, Any], *, where: str) -> Any:
+def restore_secret_values(value: Any, given: Mapping[str, Any], *, where: str, fallback: Any = None) -> Any:
     """The stored ``value`` with encrypted secrets decrypted; REDACTED ones must be in ``given``.
 
     Args:
@@ -135,13 +135,15 @@ def restore_secret_values(value: Any, given: Mapping[str, Any], *, where: str) -
         given: what the caller gives again (command-line parameters); their names cover the
             missing values of the same name.
         where: what is being restored, for the message.
+        fallback: the same document as submitted again (``metalus run --run-id`` of a recorded
+            run): a redacted value found at the same place in it is taken from there.
 
     Raises:
         MissingSecretsError: secret values stored redacted (no key) and not given again.
     """
     fernet = _fernet()
     missing: list[str] = []
-    restored = _restore(value, "", fernet, given, missing)
+    restored = _restore(value, "", fernet, given, missing, fallback)
     if missing:
         names = sorted(dict.fromkeys(missing))
         raise MissingSecretsError(
@@ -152,10 +154,13 @@ def restore_secret_values(value: Any, given: Mapping[str, Any], *, where: str) -
     return restored
 
 
-def _restore(value: Any, path: str, fernet: Any, given: Mapping[str, Any], missing: list[str]) -> Any:
+def _restore(value: Any, path: str, fernet: Any, given: Mapping[str, Any], missing: list[str],
+             fallback: Any = None) -> Any:
     if isinstance(value, Mapping):
         if ENCRYPTED in value and len(value) == 1:
             if fernet is None:
+                if _usable(fallback):
+                    return fallback
                 if path.rsplit(".", 1)[-1] not in given:
                     missing.append(path)
                 return REDACTED
@@ -168,11 +173,20 @@ def _restore(value: Any, path: str, fernet: Any, given: Mapping[str, Any], missi
             except InvalidToken as exc:
                 raise ApplicationError(f"{path}: the stored secret cannot be decrypted with {KEY_ENV} "
                                        "(a different key?)") from exc
-        return {key: _restore(item, f"{path}.{key}" if path else str(key), fernet, given, missing)
+        return {key: _restore(item, f"{path}.{key}" if path else str(key), fernet, given, missing,
+                              fallback.get(key) if isinstance(fallback, Mapping) else None)
                 for key, item in value.items()}
     if isinstance(value, list):
-        return [_restore(item, f"{path}[{index}]", fernet, given, missing) for index, item in enumerate(value)]
-    if value == REDACTED and is_secret_name(path.rsplit(".", 1)[-1].split("[")[0]) \
-            and path.rsplit(".", 1)[-1] not in given:
-        missing.append(path)
+        return [_restore(item, f"{path}[{index}]", fernet, given, missing,
+                         fallback[index] if isinstance(fallback, list) and index < len(fallback) else None)
+                for index, item in enumerate(value)]
+    if value == REDACTED and is_secret_name(path.rsplit(".", 1)[-1].split("[")[0]):
+        if _usable(fallback):
+            return fallback
+        if path.rsplit(".", 1)[-1] not in given:
+            missing.append(path)
     return value
+
+
+def _usable(fallback: Any) -> bool:
+    return fallback is not None and fallback != REDACTED and not isinstance(fallback, Mapping | list)

@@ -79,7 +79,7 @@ def start_run(
             # differ from the recorded ones count as a change.
             effective = existing.effective_parameters
             changes = {k: v for k, v in parameters.items() if k not in effective or effective[k] != v}
-            return resume_run(store, run_id, changes, options=options)
+            return resume_run(store, run_id, changes, options=options, resubmitted=_document_or_none(location))
     if validated is None or not validated.ok:
         report = validate_application(location, parameters, strict=options.strict, source=location)
         report.raise_for_errors()
@@ -105,10 +105,21 @@ def start_run(
     return _execute(store, run_id, options, plain=(document, parameters))
 
 
+def _document_or_none(location: str) -> Any:
+    try:
+        return load_document(location)
+    except ApplicationError:
+        return None
+
+
 def resume_run(
-    store: StateStore, run_id: str, parameters: Mapping[str, Any], *, options: RunOptions | None = None
+    store: StateStore, run_id: str, parameters: Mapping[str, Any], *, options: RunOptions | None = None,
+    resubmitted: Any = None,
 ) -> RunResult | RecordedRun:
     """Run again what did not complete, restoring finished outputs and globals.
+
+    ``resubmitted``: the application document submitted again with the same run id; secret
+    values stored redacted are taken from it.
 
     Raises:
         ApplicationError: no such run, or the run is live in another process.
@@ -117,7 +128,7 @@ def resume_run(
     record = _get(store, run_id)
     if record.status == "COMPLETE":
         return recorded_result(store, record)
-    return _execute(store, run_id, options, changes=parameters)
+    return _execute(store, run_id, options, changes=parameters, resubmitted=resubmitted)
 
 
 def retrigger_run(
@@ -160,7 +171,7 @@ def _get(store: StateStore, run_id: str) -> RunRecord:
 
 def _execute(
     store: StateStore, run_id: str, options: RunOptions, *, changes: Mapping[str, Any] | None = None,
-    plain: tuple[Any, Mapping[str, Any]] | None = None,
+    plain: tuple[Any, Mapping[str, Any]] | None = None, resubmitted: Any = None,
 ) -> RunResult:
     """Run a recorded run. ``plain``: the document and parameters in clear, when the caller has them
     (a new run); otherwise they are read back from the store, secrets decrypted or given again."""
@@ -180,7 +191,8 @@ def _execute(
         if plain is not None:
             document, parameters = plain[0], dict(plain[1])
         else:
-            document = restore_secret_values(json.loads(record.application_json), given, where=where)
+            document = restore_secret_values(json.loads(record.application_json), given, where=where,
+                                             fallback=resubmitted)
             parameters = {**restore_secret_values(record.effective_parameters, given, where=where), **given}
         if changes:  # recorded by the process that runs the run, never by one that refused
             store.record_parameter_change(run_id=run_id, changes=redact_secrets(protect_secret_values(given)),

@@ -125,3 +125,17 @@ def test_state_url_password_is_never_printed(sqlite_metalus: Metalus) -> None:
     done = sqlite_metalus("run", str(app), "--state", url)
     assert done.returncode == 2, done.stderr
     assert "cannot open the state store" in done.stderr and URL_PASSWORD not in done.stderr, done.stderr
+
+
+def test_resubmitting_the_same_run_id_takes_secret_globals_from_the_file(sqlite_metalus: Metalus) -> None:
+    metalus = sqlite_metalus
+    metalus.env["METALUS_CREDENTIAL_DBCRED"] = CREDENTIAL
+    records = metalus.cwd.parent / "received.txt"
+    app = write(secrets_application(), metalus.cwd)
+    common = ("--recordFile", str(records), "--sideEffect", str(metalus.cwd.parent / "side.txt"))
+    first = metalus("run", str(app), "--run-id", "again", "--failFlag", "true", *common)
+    assert first.returncode == 1, first.stderr
+    second = metalus("run", str(app), "--run-id", "again", "--failFlag", "false", *common)
+    assert second.returncode == 0, second.stderr
+    assert _recorded(records)["downstream"] == [f"token-{CREDENTIAL}"]
+    assert _leaks(metalus.cwd, [first.stderr, second.stderr]) == []
