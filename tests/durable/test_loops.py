@@ -86,3 +86,14 @@ def test_retrigger_from_a_loop_step_recomputes_every_visit(sqlite_metalus: Metal
     again = sqlite_metalus("retrigger", "l1", "--from", "E.P.APPEND")
     assert again.returncode == 0, again.stderr
     assert lines.read_text().splitlines() == ["line 1", "line 2", "line 3"]  # no visit kept from l1
+
+
+def test_show_reports_a_looping_step_once_with_its_visits(sqlite_metalus: Metalus) -> None:
+    lines = sqlite_metalus.cwd / "lines.txt"
+    app = write(loop_application(lines, sqlite_metalus.cwd / "no-marker"), sqlite_metalus.cwd)
+    assert sqlite_metalus("run", str(app), "--run-id", "l2").returncode == 0
+    shown = sqlite_metalus("show", "l2", "--json")
+    assert shown.returncode == 0, shown.stderr
+    steps = json.loads(shown.stdout)["executions"]["E"]["pipelines"]["P"]["steps"]
+    assert sorted(steps) == ["APPEND", "CHECK", "END"]
+    assert steps["APPEND"]["visits"] == 3 and steps["APPEND"]["primaryReturn"] == 3
