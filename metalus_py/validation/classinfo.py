@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from metalus_py.classes import KNOWN_ALIASES, ClassResolutionError, import_class, snake_case
 from metalus_py.mapping.syntax import contains_special
 from metalus_py.steps.allowed import AllowedPackages
@@ -54,7 +56,7 @@ def check_class_name(
         report.error(path, f"className must be a dotted Python path 'package.module.Class', got {class_name!r}")
         return
     refused = _refusal(class_name)
-    if refused:
+    if refused and "not in an allowed package" not in refused:  # the standard library or a private name
         report.error(path, refused, "use a class of steps_library or of a package in stepPackages",
                      subject=class_name)
         return
@@ -65,6 +67,10 @@ def check_class_name(
         return
     except Exception as exc:  # noqa: BLE001 - importing user code may raise anything
         report.error(path, f"className {class_name!r} cannot be imported: {type(exc).__name__}: {exc}",
+                     subject=class_name)
+        return
+    if refused:  # importable, but outside the allowed packages
+        report.error(path, refused, "use a class of steps_library or of a package in stepPackages",
                      subject=class_name)
         return
     if not build:
@@ -98,6 +104,13 @@ def _build_problem(cls: type[Any], arguments: Mapping[str, Any]) -> str | None:
         problem = _nested_problem(value)
         if problem:
             return f"{key}: {problem}"
+    if issubclass(cls, BaseModel) and not any(_is_class_value(v) for v in arguments.values()):
+        # A pydantic model's declared field types are checked (its own validators are the model's code).
+        try:
+            cls.model_validate(dict(arguments))
+        except ValidationError as exc:
+            return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return None
     try:
         signature = inspect.signature(cls)
     except (TypeError, ValueError):  # a class without a signature: nothing more to check without calling it
@@ -118,6 +131,10 @@ def _build_problem(cls: type[Any], arguments: Mapping[str, Any]) -> str | None:
     except TypeError as exc:
         return str(exc)
     return None
+
+
+def _is_class_value(value: Any) -> bool:
+    return isinstance(value, Mapping) and isinstance(value.get("className"), str)
 
 
 def _nested_problem(value: Any) -> str | None:

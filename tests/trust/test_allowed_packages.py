@@ -96,7 +96,8 @@ def test_allowed_class_is_checked_by_signature_not_called(tmp_path: Path) -> Non
         done = _metalus(verb, str(ok), cwd=tmp_path)
         assert done.returncode == 0, done.stderr
     assert not marker.exists()
-    broken = _write(tmp_path, _app(base, packages=["steps_library", "class_info_objects"], globals_={"obj": bad}))
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(_app(base, packages=["steps_library", "class_info_objects"], globals_={"obj": bad})))
     done = _metalus("validate", str(broken), cwd=tmp_path)
     assert done.returncode == 2 and "globals.obj" in done.stderr and "path" in done.stderr, done.stderr
     ran = _metalus("run", str(ok), "--state", "none", cwd=tmp_path)
