@@ -4,9 +4,8 @@ Public names; everything else is internal.
 """
 
 from metalus_py.api import load_document, run_application, run_pipeline, validate_application
-from metalus_py.context import PipelineContext
-from metalus_py.events import PipelineListener, RunEvent
-from metalus_py.exceptions import (
+from metalus_py.api.results import RunResult
+from metalus_py.base.exceptions import (
     ApplicationError,
     ForkedPipelineStepException,
     PauseException,
@@ -16,7 +15,8 @@ from metalus_py.exceptions import (
     SplitStepException,
     StepError,
 )
-from metalus_py.results import RunResult
+from metalus_py.events import PipelineListener, RunEvent
+from metalus_py.steps.context import PipelineContext
 from metalus_py.steps.response import StepResponse
 from metalus_py.validation import ApplicationValidationError, ValidationReport
 

@@ -14,7 +14,7 @@ from typing import Any, TypeAlias
 import polars as pl
 import pyarrow as pa
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 
 #: Anything a frame parameter accepts.
 Frame: TypeAlias = pl.DataFrame | pl.LazyFrame | pa.Table

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import polars as pl
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from steps_library._frames import Frame, collect
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from metalus_py.exceptions import PauseException, PipelineException, SkipExecutionException
+from metalus_py.base.exceptions import PauseException, PipelineException, SkipExecutionException
 
 
 def throw_skip_execution_exception(message: str = "Execution should be skipped") -> NoReturn:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from steps_library import _fs
 
 

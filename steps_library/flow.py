@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from metalus_py.steps.response import StepResponse
 from steps_library._frames import row_count
 

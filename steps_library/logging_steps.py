@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 
 logger = logging.getLogger("steps_library.LoggingSteps")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from metalus_py.steps.response import StepResponse
 from steps_library._frames import Frame, as_list, require_columns, to_lazy
 

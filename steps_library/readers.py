@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 import polars as pl
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from steps_library import _fs
 from steps_library.schema import schema_to_polars
 

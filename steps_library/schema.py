@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 
 _BASE_TYPES: dict[str, pl.DataType] = {
     "string": pl.String(),

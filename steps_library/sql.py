@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from steps_library._frames import Frame, restore, to_lazy
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from steps_library._frames import Frame, apply_lazy, as_list, column_names, restore, schema_of, to_lazy
 from steps_library.schema import to_polars_type
 

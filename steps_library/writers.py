@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import polars as pl
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from metalus_py.steps.response import StepResponse
 from steps_library import _fs
 from steps_library._frames import Frame, as_list, collect

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from metalus_py.exceptions import ApplicationError
-from metalus_py.loader import parse_cli_pairs
+from metalus_py.base.exceptions import ApplicationError
+from metalus_py.model.loader import parse_cli_pairs
 
 #: Options that take a value, and flags, of every command.
 VALUE_OPTIONS = frozenset(

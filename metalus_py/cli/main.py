@@ -12,10 +12,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.run_ids import check_run_id
+from metalus_py.base.secrets import redact_known
 from metalus_py.cli.arguments import CommandLine, split_command_line
-from metalus_py.exceptions import ApplicationError
-from metalus_py.run_ids import check_run_id
-from metalus_py.secrets import redact_known
 
 USAGE = """usage: metalus COMMAND [ARGS]
 
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(line)
     except ApplicationError as exc:
-        from metalus_py.secret_names import redact_url_password
+        from metalus_py.base.secret_names import redact_url_password
 
         print(redact_url_password(redact_known(f"metalus {command}: {exc}")), file=sys.stderr)
         return INVALID
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 def _configure_logging(line: CommandLine) -> None:
     verbose = line.flag("--verbose", "-v")
     level = logging.ERROR if line.flag("--quiet", "-q") else logging.INFO
-    from metalus_py.logcontext import IdsFilter
+    from metalus_py.base.logcontext import IdsFilter
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(IdsFilter())
@@ -100,7 +100,7 @@ class _RedactingFilter(logging.Filter):
     """Removes known secret values from log messages and tracebacks before they are written."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from metalus_py.secrets import known_secrets
+        from metalus_py.base.secrets import known_secrets
 
         if not known_secrets():
             return True
@@ -165,7 +165,7 @@ def _open_store(line: CommandLine, *, must_exist: bool = False) -> Any:
     url = line.option("--state")
     if (url or os.environ.get("METALUS_STATE", "")).strip().lower() == "none":
         return None  # no store: nothing of the state layer is imported
-    from metalus_py.secret_names import redact_url_password, remember_secret_values
+    from metalus_py.base.secret_names import redact_url_password, remember_secret_values
     from metalus_py.state import open_store
 
     remember_secret_values({"state": url or os.environ.get("METALUS_STATE", "")})
@@ -188,7 +188,7 @@ def _finish(line: CommandLine, result: Any) -> int:
 
 def _event_log(line: CommandLine, run_id: str) -> Any:
     """The JSON-lines event log of a run: ``--events FILE``, default ``.metalus/events/<run>.jsonl``."""
-    from metalus_py.event_log import JsonLinesEventLog
+    from metalus_py.events.jsonlines import JsonLinesEventLog
 
     location = line.option("--events") or os.environ.get("METALUS_EVENTS") or f".metalus/events/{run_id}.jsonl"
     if location == "none":
@@ -443,7 +443,7 @@ def cmd_schema(line: CommandLine) -> int:
 
 
 def cmd_steps(line: CommandLine) -> int:
-    from metalus_py.catalogue import catalogue, templates
+    from metalus_py.steps.catalogue import catalogue, templates
 
     packages = [p for p in (line.option("--package") or "").split(",") if p]
     for location in line.positionals:

@@ -98,7 +98,7 @@ def redacted_event(event: RunEvent) -> RunEvent:
     """The event with secrets removed from its error text and data (by type and by known value)."""
     from dataclasses import replace
 
-    from metalus_py.secrets import redact_known
+    from metalus_py.base.secrets import redact_known
 
     return replace(event, error=redact_known(event.error), data=redact_known(event.data))
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from metalus_py.results import EXIT_CODES
+from metalus_py.api.results import EXIT_CODES
 from metalus_py.state import ExecutionRecord, PipelineRecord, RunRecord, StateStore, StepRunRecord
 
 #: The journal path of a later visit of a looping step: ``STEP~2``.

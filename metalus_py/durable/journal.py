@@ -6,15 +6,15 @@ import logging
 import threading
 from typing import Any
 
-from metalus_py.exceptions import PipelineException
-from metalus_py.loaded_modules import loaded
-from metalus_py.records import StepRecord
-from metalus_py.runtime import StepKey
-from metalus_py.secrets import Secret, known_secrets
+from metalus_py.base.exceptions import PipelineException
+from metalus_py.base.loaded_modules import loaded
+from metalus_py.base.records import StepRecord
+from metalus_py.base.secrets import Secret, known_secrets
 from metalus_py.state import ArtifactStore, ClaimOutcome, StateStore, StepStatus
 from metalus_py.state.errors import ClaimLostError
 from metalus_py.steps.response import StepResponse
-from metalus_py.summary import summarize_value
+from metalus_py.steps.runtime import StepKey
+from metalus_py.steps.summary import summarize_value
 
 _LOG = logging.getLogger("metalus_py.durable")
 

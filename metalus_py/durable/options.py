@@ -18,3 +18,5 @@ class RunOptions:
     lease_ttl: float = 30.0
     strict: bool = False
     root_executions: list[str] | None = None
+    #: ``"EXEC.PIPELINE.STEP"``: pause the run after that step (reason ``until EXEC.PIPELINE.STEP``).
+    until: str | None = None

@@ -12,7 +12,7 @@ import re
 from collections import deque
 from dataclasses import dataclass
 
-from metalus_py.exceptions import ApplicationError
+from metalus_py.base.exceptions import ApplicationError
 from metalus_py.flow.structure import successors
 from metalus_py.model.pipeline import Pipeline
 from metalus_py.plan.graph import ExecutionGraph

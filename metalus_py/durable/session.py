@@ -17,21 +17,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from metalus_py.api import build_services, load_document, run_prepared, validate_application
+from metalus_py.api.results import RunResult
+from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.run_ids import check_run_id
+from metalus_py.base.secret_names import MissingSecretsError, protect_secret_values, restore_secret_values
+from metalus_py.base.secrets import redact_secrets
 from metalus_py.durable.inspect import RecordedRun
 from metalus_py.durable.journal import StoreJournal
 from metalus_py.durable.options import RunOptions
 from metalus_py.durable.recorder import StoreRecorder
 from metalus_py.durable.retrigger import RetriggerPoint, kept_steps
 from metalus_py.events import Listener
-from metalus_py.exceptions import ApplicationError
 from metalus_py.model.application import Application
 from metalus_py.plan.setup import prepare_application
-from metalus_py.results import RunResult
-from metalus_py.run_ids import check_run_id
-from metalus_py.runtime import KillSwitch
-from metalus_py.secret_names import MissingSecretsError, protect_secret_values, restore_secret_values
-from metalus_py.secrets import redact_secrets
 from metalus_py.state import ArtifactStore, LeaseHeldError, LeaseKeeper, RunExistsError, RunRecord, StateStore
+from metalus_py.steps.runtime import KillSwitch
 from metalus_py.validation import ValidationReport
 
 _LOG = logging.getLogger("metalus_py.durable")
@@ -139,17 +139,24 @@ def retrigger_run(
     *,
     options: RunOptions | None = None,
     new_run_id: str | None = None,
+    live: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """A new run (``new_run_id``, else a fresh id) that reuses ``run_id``'s results before ``start``
-    and recomputes from there."""
+    and recomputes from there.
+
+    ``live`` parameters reach the steps as they are and are not stored (see :func:`execute_recorded`);
+    like ``parameters`` they give again secret values that were stored redacted.
+    """
     options = options or RunOptions()
     source = _get(store, run_id)
     point = RetriggerPoint.parse(start)
     where = f"retrigger of run {run_id}"
-    document = restore_secret_values(json.loads(source.application_json), parameters, where=where)
-    params = {**restore_secret_values(source.effective_parameters, parameters, where=where), **parameters}
+    live = dict(live or {})
+    given = {**parameters, **live}
+    document = restore_secret_values(json.loads(source.application_json), given, where=where)
+    params = {**restore_secret_values(source.effective_parameters, given, where=where), **parameters}
     application = Application.model_validate(document)
-    prepared = prepare_application(application, source.metadata.get("source", ""), params)
+    prepared = prepare_application(application, source.metadata.get("source", ""), {**params, **live})
     keep = kept_steps(prepared, store.list_steps(run_id=run_id), point)
     new_id = check_run_id(new_run_id) if new_run_id else uuid.uuid4().hex[:12]
     store.create_run(
@@ -159,7 +166,7 @@ def retrigger_run(
         metadata={**source.metadata, "retriggeredFrom": start},
     )
     store.copy_completed_steps(source_run_id=run_id, target_run_id=new_id, steps=[r.key for r in keep])
-    return _execute(store, new_id, options, plain=(document, params))
+    return _execute(store, new_id, options, plain=(document, params), live=live)
 
 
 def _get(store: StateStore, run_id: str) -> RunRecord:
@@ -169,12 +176,30 @@ def _get(store: StateStore, run_id: str) -> RunRecord:
     return record
 
 
+def execute_recorded(
+    store: StateStore, run_id: str, options: RunOptions | None = None, *, live: Mapping[str, Any] | None = None,
+    document: Any = None,
+) -> RunResult:
+    """Run a recorded run (just created, or to resume) in this process.
+
+    Args:
+        live: parameters given to the steps as they are, over the recorded ones, and never
+            stored (values that are not JSON, secrets): the notebook passes its live globals.
+            They also give again secret values stored redacted.
+        document: the application document in clear, when the caller has it: secret globals
+            stored redacted (no ``METALUS_SECRET_KEY``) are taken from it.
+    """
+    return _execute(store, run_id, options or RunOptions(), live=live, resubmitted=document)
+
+
 def _execute(
     store: StateStore, run_id: str, options: RunOptions, *, changes: Mapping[str, Any] | None = None,
     plain: tuple[Any, Mapping[str, Any]] | None = None, resubmitted: Any = None,
+    live: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Run a recorded run. ``plain``: the document and parameters in clear, when the caller has them
-    (a new run); otherwise they are read back from the store, secrets decrypted or given again."""
+    (a new run); otherwise they are read back from the store, secrets decrypted or given again
+    (by ``changes``, ``live`` or the ``resubmitted`` document). ``live`` parameters go over them."""
     owner = new_owner()
     keeper = LeaseKeeper(store, run_id=run_id, owner=owner, ttl_seconds=options.lease_ttl)
     try:
@@ -187,13 +212,16 @@ def _execute(
     try:
         record = _get(store, run_id)
         given = dict(changes or {})
+        live = dict(live or {})
         where = f"run {run_id}"
         if plain is not None:
             document, parameters = plain[0], dict(plain[1])
         else:
-            document = restore_secret_values(json.loads(record.application_json), given, where=where,
+            document = restore_secret_values(json.loads(record.application_json), {**given, **live}, where=where,
                                              fallback=resubmitted)
-            parameters = {**restore_secret_values(record.effective_parameters, given, where=where), **given}
+            parameters = {**restore_secret_values(record.effective_parameters, {**given, **live}, where=where),
+                          **given}
+        parameters.update(live)
         if changes:  # recorded by the process that runs the run, never by one that refused
             store.record_parameter_change(run_id=run_id, changes=redact_secrets(protect_secret_values(given)),
                                           reason="resume")
@@ -208,6 +236,9 @@ def _execute(
         services = build_services(prepared, run_id=run_id, max_workers=options.max_workers, listeners=listeners,
                                   journal=journal)
         services.persist_default = artifacts is not None
+        if options.until:
+            services.stop_after = options.until
+            services.only_executions = _needed_for(prepared, options.until)
         watcher = KillWatcher(store, run_id, services.kill)
         watcher.start()
         try:
@@ -229,6 +260,19 @@ def _execute(
         raise
     finally:
         keeper.stop(release=True)
+
+
+def _needed_for(prepared: Any, until: str) -> frozenset[str]:
+    """The execution of ``until`` (``EXEC.PIPELINE.STEP``) and its ancestors."""
+    import networkx
+
+    from metalus_py.plan.graph import ExecutionGraph
+
+    execution_id = until.split(".", 1)[0]
+    graph = ExecutionGraph(prepared.application).graph
+    if execution_id not in graph:
+        return frozenset(prepared.executions)
+    return frozenset({execution_id, *networkx.ancestors(graph, execution_id)})
 
 
 def owner_process_dead(owner: str | None) -> bool:

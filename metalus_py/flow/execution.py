@@ -6,9 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from metalus_py.context import PipelineContext, PipelineParameters
-from metalus_py.events import RunEvent
-from metalus_py.exceptions import (
+from metalus_py.base.exceptions import (
     ForkedPipelineStepException,
     MappingError,
     PauseException,
@@ -19,11 +17,13 @@ from metalus_py.exceptions import (
     StepError,
     StepKilledException,
 )
+from metalus_py.base.records import ErrorInfo, PipelineRecord, now
+from metalus_py.events import RunEvent
 from metalus_py.flow.pipeline_flow import run_pipeline
 from metalus_py.flow.tracker import StepTracker, error_info
 from metalus_py.model.pipeline import Pipeline
-from metalus_py.records import ErrorInfo, PipelineRecord, now
-from metalus_py.runtime import RunServices
+from metalus_py.steps.context import PipelineContext, PipelineParameters
+from metalus_py.steps.runtime import RunServices
 
 _LOG = logging.getLogger("metalus_py.execution")
 

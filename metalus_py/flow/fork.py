@@ -10,21 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from metalus_py.context import PipelineContext
-from metalus_py.exceptions import ForkedPipelineStepException, PipelineException
+from metalus_py.base.exceptions import ForkedPipelineStepException, PipelineException
+from metalus_py.flow.run import PathRunner, PipelineRun
 from metalus_py.model.pipeline import Parameter, PipelineStep
+from metalus_py.steps.context import PipelineContext
 from metalus_py.steps.response import StepResponse
 
-if TYPE_CHECKING:
-    from metalus_py.flow.pipeline_flow import PipelineRun
 
-
-def run_fork(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, values: dict[str, Any]) -> str | None:
+def run_fork(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, values: dict[str, Any],
+             run_path: PathRunner) -> str | None:
     """Run the fork body for every value; return the step after the closing join."""
-    from metalus_py.flow.pipeline_flow import run_path
-
     fork_id = step.id or ""
     pipeline_id = run.pipeline_id
     missing = [name for name in ("forkByValues", "forkMethod") if not _defined(step.param(name))]

@@ -1,22 +1,18 @@
 """The step loop: run a pipeline's steps from the first, one at a time, following the flow.
 
 The loop is iterative (a 10,000-step chain needs no recursion) and updates the context in
-place. Fork, split and step-group steps hand their work to their own modules, which call back
-into :func:`run_path` for the steps they contain.
+place. Fork, split and step-group steps hand their work to their own modules, passing them
+:func:`run_path` to call back for the steps they contain (so they never import this module).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import random
 import time
-from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
-from metalus_py.context import PipelineContext
-from metalus_py.exceptions import (
+from metalus_py.base.exceptions import (
     MappingError,
     PauseException,
     PipelineException,
@@ -24,61 +20,34 @@ from metalus_py.exceptions import (
     StepError,
     StepKilledException,
 )
-from metalus_py.flow.structure import FlowStructure
+from metalus_py.base.logcontext import step_ids
+from metalus_py.base.records import StepRecord
+from metalus_py.flow.fork import run_fork
+from metalus_py.flow.run import (
+    VISIT_LIMIT_ENV,
+    VISIT_LIMIT_GLOBAL,
+    PipelineRun,
+    apply_secondary_returns,
+    visit_limit,
+    visit_path,
+)
+from metalus_py.flow.split import run_split
+from metalus_py.flow.step_group import run_step_group
 from metalus_py.flow.tracker import StepTracker
-from metalus_py.logcontext import step_ids
 from metalus_py.mapping import map_parameter, map_value
 from metalus_py.model.pipeline import Pipeline, PipelineStep
-from metalus_py.records import StepRecord
-from metalus_py.runtime import StepKey
 from metalus_py.steps.binding import bind_arguments
+from metalus_py.steps.context import PipelineContext
 from metalus_py.steps.response import (
-    GLOBAL_LINK_PREFIX,
-    GLOBALS_PREFIX,
-    METRICS_PREFIX,
     StepResponse,
     as_step_response,
 )
+from metalus_py.steps.runtime import StepKey, step_matches
 
 _LOG = logging.getLogger("metalus_py.flow")
 
-#: The most times one step may be reached in one pipeline run, unless configured otherwise.
-DEFAULT_VISIT_LIMIT = 10_000
-#: The global and environment variable that set it.
-VISIT_LIMIT_GLOBAL = "maxStepVisits"
-VISIT_LIMIT_ENV = "METALUS_MAX_STEP_VISITS"
-
 #: Step types whose body is a function call.
 FUNCTION_TYPES = frozenset({"pipeline", "branch"})
-
-
-@dataclass
-class PipelineRun:
-    """One pipeline being run: its definition, step table and tracker."""
-
-    pipeline: Pipeline
-    tracker: StepTracker
-    #: The top-level pipeline whose step keys this run's steps share (set for step groups, whose
-    #: steps are keyed under the enclosing pipeline with the group's path, so keys never collide).
-    key_pipeline_id: str | None = None
-    steps: dict[str, PipelineStep] = field(init=False)
-    #: How many times each step path was reached in this pipeline run (a loop reaches one again).
-    visits: dict[str, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.steps = self.pipeline.step_map()
-
-    @property
-    def pipeline_id(self) -> str:
-        return self.pipeline.id or ""
-
-    @property
-    def journal_pipeline_id(self) -> str:
-        return self.key_pipeline_id or self.pipeline_id
-
-    @cached_property
-    def structure(self) -> FlowStructure:
-        return FlowStructure(self.pipeline)
 
 
 def run_pipeline(pipeline: Pipeline, ctx: PipelineContext, tracker: StepTracker) -> PipelineContext:
@@ -251,17 +220,11 @@ def _dispatch(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, record
             return StepResponse(dynamic, None)
     kind = step.type_name
     if kind == "fork":
-        from metalus_py.flow.fork import run_fork
-
-        return _Continue(run_fork(run, step, ctx, values))
+        return _Continue(run_fork(run, step, ctx, values, run_path))
     if kind == "split":
-        from metalus_py.flow.split import run_split
-
-        return _Continue(run_split(run, step, ctx))
+        return _Continue(run_split(run, step, ctx, run_path))
     if kind == "step-group":
-        from metalus_py.flow.step_group import run_step_group
-
-        return run_step_group(run, step, ctx, values)
+        return run_step_group(run, step, ctx, values, run_path)
     if kind in ("join", "merge"):
         return _Continue(step.next_step_id)
     return _call_function(run, step, ctx, values, record)
@@ -335,6 +298,9 @@ def _finish(
     replacement = run.tracker.completed(ctx, key, record, response, persist=persist, restored=restored)
     if replacement is not None:  # e.g. persisted lazy frames, collected once: later steps reuse them
         ctx.set_step_result(run.pipeline_id, step_id, replacement)
+    stop = ctx.services.stop_after
+    if stop is not None and step_matches(key, stop):
+        raise PauseException(f"until {stop}", step_id=step_id, pipeline_id=run.pipeline_id)
     return next_id
 
 
@@ -359,38 +325,6 @@ def branch_answer(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def apply_secondary_returns(ctx: PipelineContext, response: StepResponse, metrics: dict[str, Any]) -> None:
-    """Apply ``$globals.``, ``$globalLink.`` and ``$metrics.`` named returns."""
-    if not response.named_returns:
-        return
-    for name, value in response.named_returns.items():
-        if name.startswith(GLOBALS_PREFIX):
-            ctx.globals[name[len(GLOBALS_PREFIX) :]] = value
-        elif name.startswith(GLOBAL_LINK_PREFIX):
-            ctx.set_global_link(name[len(GLOBAL_LINK_PREFIX) :], str(value))
-        elif name.startswith(METRICS_PREFIX):
-            metrics[name[len(METRICS_PREFIX) :]] = value
-
-
-def visit_path(path: str, visit: int) -> str:
-    """The journal path of a step's ``visit``-th run: the path itself first, then ``path~2``, ``path~3``..."""
-    return path if visit == 1 else f"{path}~{visit}"
-
-
-def visit_limit(ctx: PipelineContext) -> int:
-    """The most times one step may be reached in one pipeline run (global, env, else the default)."""
-    for raw in (ctx.globals.get(VISIT_LIMIT_GLOBAL), os.environ.get(VISIT_LIMIT_ENV)):
-        if raw is None or isinstance(raw, bool):
-            continue
-        try:
-            value = int(str(raw))
-        except ValueError:
-            continue
-        if value > 0:
-            return value
-    return DEFAULT_VISIT_LIMIT
 
 
 def _normalise(exc: BaseException, step_id: str, pipeline_id: str) -> PipelineException:

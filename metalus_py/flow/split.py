@@ -10,22 +10,17 @@ parent, as in Metalus.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING
 
-from metalus_py.context import PipelineContext
-from metalus_py.exceptions import PipelineException, SplitStepException
+from metalus_py.base.exceptions import PipelineException, SplitStepException
+from metalus_py.flow.run import PathRunner, PipelineRun, apply_secondary_returns
 from metalus_py.flow.structure import SplitPath
 from metalus_py.model.pipeline import PipelineStep
+from metalus_py.steps.context import PipelineContext
 from metalus_py.steps.response import StepResponse
 
-if TYPE_CHECKING:
-    from metalus_py.flow.pipeline_flow import PipelineRun
 
-
-def run_split(run: PipelineRun, step: PipelineStep, ctx: PipelineContext) -> str | None:
+def run_split(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, run_path: PathRunner) -> str | None:
     """Run every path of the split; return the step to continue at (``None``: pipeline ends)."""
-    from metalus_py.flow.pipeline_flow import run_path
-
     split_id = step.id or ""
     paths = run.structure.split_paths(split_id)
     groups: dict[str | None, list[SplitPath]] = {}
@@ -83,8 +78,6 @@ def _collect(
 
 def _absorb(target: PipelineContext, run: PipelineRun, branch: PipelineContext) -> None:
     """Copy a path's step results, messages and global updates into ``target``."""
-    from metalus_py.flow.pipeline_flow import apply_secondary_returns
-
     for step_id, value in branch.parameters.own().get(run.pipeline_id, {}).items():
         target.set_step_result(run.pipeline_id, step_id, value)
         if isinstance(value, StepResponse):

@@ -11,16 +11,14 @@ mapped in the sub-pipeline's final context, else a map of the sub-steps' respons
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from metalus_py.context import PipelineContext, PipelineParameters
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
+from metalus_py.flow.run import PathRunner, PipelineRun, apply_secondary_returns, visit_path
 from metalus_py.mapping import map_value
 from metalus_py.model.pipeline import Pipeline, PipelineStep
+from metalus_py.steps.context import PipelineContext, PipelineParameters
 from metalus_py.steps.response import StepResponse
-
-if TYPE_CHECKING:
-    from metalus_py.flow.pipeline_flow import PipelineRun
 
 _RESERVED = frozenset({"pipelineId", "pipeline", "pipelineMappings", "useParentGlobals"})
 
@@ -51,11 +49,8 @@ def resolve_group_pipeline(step: PipelineStep, ctx: PipelineContext, values: Map
 
 
 def run_step_group(
-    run: PipelineRun, step: PipelineStep, ctx: PipelineContext, values: dict[str, Any]
+    run: PipelineRun, step: PipelineStep, ctx: PipelineContext, values: dict[str, Any], run_path: PathRunner
 ) -> StepResponse:
-    from metalus_py.flow.pipeline_flow import PipelineRun as Run
-    from metalus_py.flow.pipeline_flow import apply_secondary_returns, run_path, visit_path
-
     pipeline = resolve_group_pipeline(step, ctx, values)
     mappings = values.get("pipelineMappings")
     use_parent = values.get("useParentGlobals") in (True, "true")
@@ -76,7 +71,7 @@ def run_step_group(
         execution_key=ctx.execution_key,
         durable=ctx.durable,
     )
-    run_path(Run(pipeline, run.tracker, key_pipeline_id=run.journal_pipeline_id), first, sub_ctx)
+    run_path(PipelineRun(pipeline, run.tracker, key_pipeline_id=run.journal_pipeline_id), first, sub_ctx)
     results = dict(sub_ctx.parameters.step_results(sub_id))
     for response in results.values():
         apply_secondary_returns(ctx, response, {})

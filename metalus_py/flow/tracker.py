@@ -6,13 +6,13 @@ import threading
 import traceback
 from typing import Any
 
-from metalus_py.context import PipelineContext
+from metalus_py.base.exceptions import MetalusError, PipelineException
+from metalus_py.base.records import ErrorInfo, PipelineRecord, StepRecord, now
 from metalus_py.events import RunEvent
-from metalus_py.exceptions import MetalusError, PipelineException
-from metalus_py.records import ErrorInfo, PipelineRecord, StepRecord, now
-from metalus_py.runtime import StepKey
+from metalus_py.steps.context import PipelineContext
 from metalus_py.steps.response import StepResponse
-from metalus_py.summary import frame_metrics, summarize_value
+from metalus_py.steps.runtime import StepKey
+from metalus_py.steps.summary import frame_metrics, summarize_value
 
 
 def error_info(error: BaseException) -> ErrorInfo:

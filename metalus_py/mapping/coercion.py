@@ -6,7 +6,7 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from metalus_py.exceptions import MappingError
+from metalus_py.base.exceptions import MappingError
 
 INTEGER_TYPES = frozenset({"int", "integer", "long", "short", "byte", "bigint"})
 FLOAT_TYPES = frozenset({"float", "double"})

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from metalus_py.classes import snake_case
-from metalus_py.exceptions import MappingError
+from metalus_py.base.classes import snake_case
+from metalus_py.base.exceptions import MappingError
 from metalus_py.mapping.syntax import split_indexes
 
 _MISSING = object()

@@ -11,17 +11,17 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from metalus_py.classes import build_object
-from metalus_py.context import GLOBAL_LINKS
+from metalus_py.base.classes import build_object
 from metalus_py.mapping.coercion import cast_to_type
 from metalus_py.mapping.extract import extract_path
 from metalus_py.mapping.scripts import is_script, run_script
 from metalus_py.mapping.syntax import PREFIXES, TEMPLATE, contains_special, split_alternates, split_indexes
+from metalus_py.steps.context import GLOBAL_LINKS
 from metalus_py.steps.response import StepResponse
 
 if TYPE_CHECKING:
-    from metalus_py.context import PipelineContext
     from metalus_py.model.pipeline import Parameter
+    from metalus_py.steps.context import PipelineContext
 
 _QUALIFIABLE = "@#$?"
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from metalus_py.mapping.safe_eval import UnsafeScriptError, check_expression, safe_eval
 
 _LOGGER = logging.getLogger("metalus_py.script")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from metalus_py.api import run_application, validate_application
+from metalus_py.notebook.incremental import DEFAULT, run_incremental, store_for
 from metalus_py.notebook.pipeline import Pipeline
 from metalus_py.notebook.plan import PlanView
 from metalus_py.notebook.registry import REGISTRY_PACKAGE
@@ -45,6 +46,8 @@ class Application:
         self.fields = dict(fields)
         self.pipelines: dict[str, Pipeline] = {}
         self.executions: list[dict[str, Any]] = []
+        #: The file this application was read from (its folder holds ``pipelines/``), if any.
+        self.path: str | None = None
 
     # -- building ------------------------------------------------------------------------------
     def pipeline(self, pipeline: Pipeline) -> Application:
@@ -145,30 +148,77 @@ class Application:
         return app
 
     @classmethod
-    def from_json(cls, source: str | Path) -> Application:
-        """Read an application from JSON text or from a file path."""
+    def from_json(cls, source: str | Path | Mapping[str, Any]) -> Application:
+        """Read an application from a file path, JSON text or an already parsed dict."""
+        if isinstance(source, Mapping):
+            return cls.from_dict(source)
         text = str(source)
+        path = None
         if isinstance(source, Path) or not text.lstrip().startswith("{"):
+            path = str(Path(source).resolve())
             text = Path(source).read_text(encoding="utf-8")
-        return cls.from_dict(json.loads(text))
+        app = cls.from_dict(json.loads(text))
+        app.path = path
+        return app
 
     # -- checking and running ------------------------------------------------------------------
     @property
     def source(self) -> str:
-        return f"<notebook application {self.id or 'unnamed'}>"
+        return self.path or f"<notebook application {self.id or 'unnamed'}>"
 
     def validate(self, parameters: Mapping[str, Any] | None = None, /, **globals: Any) -> ValidationReport:
         """Check the application (every problem reported) without running anything."""
         return validate_application(self.to_dict(), {**dict(parameters or {}), **globals}, source=self.source)
 
-    def run(self, parameters: Mapping[str, Any] | None = None, /, **globals: Any) -> NotebookResult:
-        """Validate and run; keyword arguments are command-line globals (``--name value``).
+    def run(
+        self,
+        parameters: Mapping[str, Any] | None = None,
+        /,
+        *,
+        until: str | None = None,
+        fresh: bool = False,
+        state: Any = DEFAULT,
+        **globals: Any,
+    ) -> NotebookResult:
+        """Validate and run, reusing every step that did not change since the last run.
+
+        Keyword arguments are command-line globals (``--name value``); a global named
+        ``until``, ``fresh`` or ``state`` goes in ``parameters``. The run is recorded in the
+        command line's store (``METALUS_STATE``, else ``.metalus/state.db`` here), so
+        ``metalus show`` sees it; ``result.reused`` lists the steps taken from the last run.
+
+        Args:
+            until: ``"EXEC.PIPELINE.STEP"``: stop after that step (the run is PAUSED, resumable).
+            fresh: run every step again, reusing nothing.
+            state: a store URL, or ``"none"`` to run without a store (nothing reused or recorded).
 
         Raises:
             ApplicationValidationError: the application is invalid (nothing ran).
+            UnknownStepError: ``until`` names no step (with did-you-mean).
         """
-        result = run_application(self.to_dict(), {**dict(parameters or {}), **globals}, source=self.source)
-        return NotebookResult.of(result)
+        values = {**dict(parameters or {}), **globals}
+        store = store_for(state)
+        if store is None:
+            if until is not None:
+                raise ValueError("until= needs a state store (the paused run is resumed from it), not state='none'")
+            result = run_application(self.to_dict(), values, source=self.source)
+            return NotebookResult.of(result, document=self.to_dict())
+        return run_incremental(self.to_dict(), values, source=self.source, store=store, until=until, fresh=fresh)
+
+    def run_step(self, name: str, /, *, globals: Mapping[str, Any] | None = None, **params: Any) -> Any:  # noqa: A002
+        """Run one step (``"EXEC.PIPELINE.STEP"``) or one pipeline (``"EXEC.PIPELINE"``) alone.
+
+        Parents do not run: ``params`` (camelCase or snake_case names) give the step's inputs
+        directly, any Python value; the other parameters map as usual against the application's
+        and the execution's globals and ``globals``. Returns the step's primary return (the
+        pipeline's context for a pipeline). Nothing is recorded.
+
+        Raises:
+            UnknownStepError: no such step or pipeline; a parameter the step does not take.
+        """
+        from metalus_py.notebook.single import run_single
+
+        return run_single(self.to_dict(), name, dict(globals or {}), params)
 
     def plan(self) -> PlanView:
         """The execution plan, shown as a diagram in Jupyter (``.text()``, ``.mermaid()``)."""

@@ -13,11 +13,11 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from metalus_py.classes import build_nested, import_class, snake_case
+from metalus_py.base.classes import build_nested, import_class, snake_case
 from metalus_py.events import RunEvent
 from metalus_py.model.application import Application, ClassInfo
 from metalus_py.model.pipeline import Pipeline
-from metalus_py.runtime import PipelineManager
+from metalus_py.steps.runtime import PipelineManager
 
 
 def build_class_info(info: ClassInfo | None, *, credential_provider: Any = None) -> Any:

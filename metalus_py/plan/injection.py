@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from metalus_py.context import GLOBAL_LINKS
 from metalus_py.flow.execution import ExecutionOutcome
+from metalus_py.steps.context import GLOBAL_LINKS
 from metalus_py.steps.response import StepResponse
 
 FORK_VALUE = "executionForkValue"

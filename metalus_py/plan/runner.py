@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from metalus_py.context import PipelineContext, PipelineParameters
+from metalus_py.base.records import ErrorInfo, now
 from metalus_py.events import RunEvent
 from metalus_py.flow.execution import ExecutionOutcome, ExecutionSpec, run_execution
 from metalus_py.mapping import resolve_text
@@ -24,8 +24,8 @@ from metalus_py.mapping.syntax import PREFIXES, has_template
 from metalus_py.plan.graph import ExecutionGraph
 from metalus_py.plan.injection import FORK_INDEX, FORK_VALUE, inject, merged_view, parent_view
 from metalus_py.plan.setup import PreparedApplication
-from metalus_py.records import ErrorInfo, now
-from metalus_py.runtime import RunServices
+from metalus_py.steps.context import PipelineContext, PipelineParameters
+from metalus_py.steps.runtime import RunServices
 
 _LOG = logging.getLogger("metalus_py.plan")
 
@@ -192,6 +192,10 @@ class PlanRunner:
                 else:
                     parents.append((parent, *views))
         self.state.queued.add(key)
+        only = self.services.only_executions
+        if not blocked and only is not None and execution_id not in only:
+            blocked.append(f"not needed until {self.services.stop_after}" if self.services.stop_after
+                           else "not among the executions to run")
         if blocked:
             reason = "; ".join(blocked)
             if is_fork_launch:

@@ -8,19 +8,18 @@ execution's ``pipelines``, the application's ``pipelines``, then ``<id>.json`` f
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from metalus_py.classes import build_nested
-from metalus_py.loader import NON_GLOBAL_PARAMETERS
+from metalus_py.base.classes import build_nested
+from metalus_py.base.secret_names import remember_secret_values
 from metalus_py.model.application import Application, Execution
+from metalus_py.model.loader import NON_GLOBAL_PARAMETERS, pipeline_directories
 from metalus_py.model.pipeline import Pipeline
 from metalus_py.plan.graph import PlanProblem
-from metalus_py.runtime import MapPipelineManager
-from metalus_py.secret_names import remember_secret_values
+from metalus_py.steps.runtime import MapPipelineManager
 
 _LOG = logging.getLogger("metalus_py.setup")
 
@@ -57,23 +56,6 @@ class PreparedApplication:
             return self.application.id
         name = os.path.basename(self.source.rstrip("/"))
         return name[:-5] if name.endswith(".json") else name
-
-
-def pipeline_directories(source: str, step_packages: list[str]) -> list[str]:
-    """Where ``<id>.json`` pipeline files are looked for: ``pipelines/`` beside the file, then each
-    step package's ``metadata/pipelines/``."""
-    from metalus_py.loader import base_directory
-
-    directories = [f"{base_directory(source)}/pipelines"] if source else []
-    for package in step_packages:
-        try:
-            spec = importlib.util.find_spec(package)
-        except (ImportError, ValueError):
-            spec = None
-        if spec is not None and spec.submodule_search_locations:
-            for location in spec.submodule_search_locations:
-                directories.append(os.path.join(location, "metadata", "pipelines"))
-    return directories
 
 
 def root_globals(parameters: dict[str, Any]) -> dict[str, Any]:
@@ -182,7 +164,7 @@ def prepare_application(
         prepared[execution.id or ""] = PreparedExecution(execution, merged, main, evaluations, params,
                                                          missing + missing_eval)
     if problems:
-        from metalus_py.validation.report import ValidationReport
+        from metalus_py.base.problems import ValidationReport
 
         report = ValidationReport(source)
         for problem in problems:
@@ -249,6 +231,6 @@ def _did_you_mean(name: str, options: list[str]) -> str | None:
 
 
 def _snake(name: str) -> str:
-    from metalus_py.classes import snake_case
+    from metalus_py.base.classes import snake_case
 
     return snake_case(name)

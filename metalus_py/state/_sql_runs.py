@@ -6,8 +6,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from metalus_py.run_ids import check_run_id
-from metalus_py.secrets import redact_secrets
+from metalus_py.base.run_ids import check_run_id
+from metalus_py.base.secrets import redact_secrets
 from metalus_py.state._schema import (
     EXECUTION_COLUMNS,
     KILL_COLUMNS,

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
-from metalus_py.secrets import redact_secrets
+from metalus_py.base.secrets import redact_secrets
 from metalus_py.state.errors import StateError
 from metalus_py.state.records import (
     EventRecord,

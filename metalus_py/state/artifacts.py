@@ -14,9 +14,9 @@ anything else                 ``.pkl`` (pickle)
 ``None``                      nothing written: an inline reference
 ============================  =======================================================
 
-Secrets never reach storage: :class:`~metalus_py.secrets.Secret` values become
+Secrets never reach storage: :class:`~metalus_py.base.secrets.Secret` values become
 ``***REDACTED***`` in JSON, in pickles and in summaries, and so do secret values inside JSON
-strings (``"token-" + password``; see :func:`~metalus_py.secrets.redact_secrets`). A plain
+strings (``"token-" + password``; see :func:`~metalus_py.base.secrets.redact_secrets`). A plain
 ``str`` attribute of a pickled object is not inspected.
 
 Writes are atomic: the bytes go to a hidden temporary name (``.<name>.tmp-<uuid>``) in the
@@ -44,8 +44,8 @@ from typing import IO, Any, Literal
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from metalus_py.loaded_modules import loaded
-from metalus_py.secrets import REDACTED, Secret, redact_secrets
+from metalus_py.base.loaded_modules import loaded
+from metalus_py.base.secrets import REDACTED, Secret, redact_secrets
 from metalus_py.state.errors import ArtifactError
 from metalus_py.state.summary import is_json_value, summarize_value
 

@@ -5,7 +5,7 @@ Each carries the ids it concerns as attributes and pickles (see :class:`MetalusE
 
 from __future__ import annotations
 
-from metalus_py.exceptions import MetalusError
+from metalus_py.base.exceptions import MetalusError
 
 __all__ = [
     "ArtifactError",

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from metalus_py.run_ids import check_run_id
+from metalus_py.base.run_ids import check_run_id
 from metalus_py.state._schema import DDL, SCHEMA_VERSION
 from metalus_py.state._sql_runs import RunsMixin
 from metalus_py.state._sql_steps import StepsMixin

@@ -1,10 +1,10 @@
-"""The secret rules as seen from the state layer (re-exported from :mod:`metalus_py.secrets`).
+"""The secret rules as seen from the state layer (re-exported from :mod:`metalus_py.base.secrets`).
 
 Everything the store and the artifact writer persist goes through
-:func:`~metalus_py.secrets.redact_secrets` (by type); :func:`~metalus_py.secrets.redact` and
-:class:`~metalus_py.secrets.Redactor` remove known secret strings by value.
+:func:`~metalus_py.base.secrets.redact_secrets` (by type); :func:`~metalus_py.base.secrets.redact` and
+:class:`~metalus_py.base.secrets.Redactor` remove known secret strings by value.
 """
 
-from metalus_py.secrets import REDACTED, Redactor, Secret, redact, redact_secrets
+from metalus_py.base.secrets import REDACTED, Redactor, Secret, redact, redact_secrets
 
 __all__ = ["REDACTED", "Redactor", "Secret", "redact", "redact_secrets"]

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from metalus_py.run_ids import check_run_id
+from metalus_py.base.run_ids import check_run_id
 from metalus_py.state._schema import DDL, SCHEMA_VERSION
 from metalus_py.state._sql_runs import RunsMixin
 from metalus_py.state._sql_steps import StepsMixin

@@ -1,5 +1,5 @@
-"""Summaries of step values for result documents: see :mod:`metalus_py.summary` (one implementation)."""
+"""Summaries of step values for result documents: see :mod:`metalus_py.steps.summary` (one implementation)."""
 
-from metalus_py.summary import frame_metrics, is_json_value, summarize_value, type_name
+from metalus_py.steps.summary import frame_metrics, is_json_value, summarize_value, type_name
 
 __all__ = ["frame_metrics", "is_json_value", "summarize_value", "type_name"]

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from metalus_py.classes import snake_case
-from metalus_py.context import PipelineContext
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.classes import snake_case
+from metalus_py.base.exceptions import PipelineException
+from metalus_py.steps.context import PipelineContext
 
 CONTEXT_NAMES = frozenset({"pipelineContext", "pipeline_context"})
 

@@ -4,7 +4,7 @@
 package in ``stepPackages`` (or submodule ``package.Object``), in order, then as an absolute
 module path. A camelCase name that is not found is retried as snake_case.
 
-Only allowed packages are searched (:mod:`metalus_py.steps.allowed`, DESIGN §14): the look-up
+Only allowed packages are searched (:mod:`metalus_py.base.allowed`, DESIGN §14): the look-up
 passes through no module outside them and no ``_private`` name, and a function of the standard
 library or builtins is never a step.
 """
@@ -18,9 +18,9 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from metalus_py.classes import snake_case
-from metalus_py.exceptions import StepDefinitionError
-from metalus_py.steps.allowed import AllowedPackages, is_standard_library
+from metalus_py.base.allowed import AllowedPackages, is_standard_library
+from metalus_py.base.classes import snake_case
+from metalus_py.base.exceptions import StepDefinitionError
 
 
 class StepResolutionError(StepDefinitionError):

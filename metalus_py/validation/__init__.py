@@ -5,7 +5,7 @@
 ``report.raise_for_errors()`` raises one :class:`ApplicationValidationError` listing them all.
 """
 
-from metalus_py.validation.report import ApplicationValidationError, Problem, ValidationReport
+from metalus_py.base.problems import ApplicationValidationError, Problem, ValidationReport
 from metalus_py.validation.validate import validate_document, validate_file
 
 __all__ = ["ApplicationValidationError", "Problem", "ValidationReport", "validate_document", "validate_file"]

@@ -18,10 +18,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from metalus_py.classes import KNOWN_ALIASES, ClassResolutionError, import_class, snake_case
+from metalus_py.base.allowed import AllowedPackages
+from metalus_py.base.classes import (
+    KNOWN_ALIASES,
+    ClassResolutionError,
+    import_class,
+    snake_case,
+)
+from metalus_py.base.problems import ValidationReport
 from metalus_py.mapping.syntax import contains_special
-from metalus_py.steps.allowed import AllowedPackages
-from metalus_py.validation.report import ValidationReport
 from metalus_py.validation.shapes import at
 
 #: Class-info sections of the application and of each execution.

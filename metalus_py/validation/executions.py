@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from metalus_py.base.problems import ValidationReport
 from metalus_py.mapping.syntax import check_mapping_syntax
 from metalus_py.model.application import Application, Execution
 from metalus_py.validation.classinfo import check_class_info_sections, check_global_objects
 from metalus_py.validation.lookup import FoundPipeline
 from metalus_py.validation.plan_checks import did_you_mean
-from metalus_py.validation.report import ValidationReport
 from metalus_py.validation.shapes import at
 from metalus_py.validation.steps import PipelineChecker
 

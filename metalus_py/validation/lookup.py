@@ -15,11 +15,16 @@ from typing import Any
 
 import fsspec
 
-from metalus_py.exceptions import ApplicationError
-from metalus_py.loader import JsonSyntaxError, base_directory, parse_json, read_text
+from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.problems import ValidationReport
+from metalus_py.model.loader import (
+    JsonSyntaxError,
+    base_directory,
+    parse_json,
+    pipeline_directories,
+    read_text,
+)
 from metalus_py.model.pipeline import Pipeline
-from metalus_py.plan.setup import pipeline_directories
-from metalus_py.validation.report import ValidationReport
 from metalus_py.validation.shapes import Broken, at, build_model, check_unknown_fields
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
+from metalus_py.base.problems import ValidationReport
 from metalus_py.mapping.safe_eval import UnsafeScriptError, check_expression
 from metalus_py.mapping.scripts import is_script, parse_script
 from metalus_py.mapping.syntax import check_mapping_syntax, contains_special
 from metalus_py.model.pipeline import Parameter, PipelineStep
 from metalus_py.validation.classinfo import check_parameter_class
-from metalus_py.validation.report import ValidationReport
 from metalus_py.validation.shapes import at
 
 #: Types whose string value is not a mapping string.

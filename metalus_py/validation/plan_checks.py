@@ -10,9 +10,9 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from metalus_py.base.problems import ValidationReport
 from metalus_py.model.application import Application
 from metalus_py.plan.graph import ExecutionGraph
-from metalus_py.validation.report import ValidationReport
 
 EXECUTION_TYPES = ("pipeline", "fork", "join")
 

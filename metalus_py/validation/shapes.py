@@ -19,6 +19,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from metalus_py.base.problems import ValidationReport
 from metalus_py.model.application import (
     Application,
     ClassInfo,
@@ -27,7 +28,6 @@ from metalus_py.model.application import (
     PipelineParameters,
 )
 from metalus_py.model.pipeline import EngineMeta, Parameter, Pipeline, PipelineStep, RetryPolicy
-from metalus_py.validation.report import ValidationReport
 
 M = TypeVar("M", bound=BaseModel)
 

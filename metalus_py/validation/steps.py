@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from pydantic.alias_generators import to_camel
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
+from metalus_py.base.problems import ValidationReport
 from metalus_py.flow.structure import FlowStructure, successors
 from metalus_py.mapping.syntax import check_mapping_syntax, contains_special
 from metalus_py.model.pipeline import STEP_TYPES, Parameter, Pipeline, PipelineStep
@@ -20,7 +21,6 @@ from metalus_py.steps.resolution import StepResolutionError, StepResolver
 from metalus_py.validation.lookup import FoundPipeline, PipelineLibrary
 from metalus_py.validation.params import check_parameter
 from metalus_py.validation.plan_checks import did_you_mean
-from metalus_py.validation.report import ValidationReport
 from metalus_py.validation.shapes import Broken, at, build_model, check_unknown_fields
 
 FORK_METHODS = ("serial", "parallel")

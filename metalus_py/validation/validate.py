@@ -14,17 +14,23 @@ import importlib.util
 from collections.abc import Mapping
 from typing import Any
 
-from metalus_py.exceptions import ApplicationError
-from metalus_py.loader import JsonSyntaxError, nesting_beyond_limit, parse_json, read_text, unwrap_application
+from metalus_py.base.allowed import AllowedPackages
+from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.problems import ValidationReport
+from metalus_py.base.secret_names import remember_secret_values
 from metalus_py.model.application import SPARK_ONLY_SECTIONS, Application
-from metalus_py.secret_names import remember_secret_values
-from metalus_py.steps.allowed import AllowedPackages
+from metalus_py.model.loader import (
+    JsonSyntaxError,
+    nesting_beyond_limit,
+    parse_json,
+    read_text,
+    unwrap_application,
+)
 from metalus_py.steps.resolution import StepResolver
 from metalus_py.validation.classinfo import allowed_classes, check_class_info_sections
 from metalus_py.validation.executions import check_execution, check_globals
 from metalus_py.validation.lookup import FoundPipeline, PipelineLibrary
 from metalus_py.validation.plan_checks import check_plan
-from metalus_py.validation.report import ValidationReport
 from metalus_py.validation.shapes import Broken, build_model, check_unknown_fields, json_path
 from metalus_py.validation.steps import PipelineChecker
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from metalus_py.api import run_application
-from metalus_py.results import RunResult
+from metalus_py.api.results import RunResult
 from metalus_py.validation import ApplicationValidationError
 
 APPS = Path(__file__).resolve().parents[1] / "resources" / "corpus" / "applications"

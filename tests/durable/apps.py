@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
+
+from tests import builders
+from tests.builders import write as write
 
 WORK = "DurableSteps.work"
 
 
 def step(step_id: str, command: str | None, *params: dict[str, Any], next_: str | None = None,
          type_: str = "Pipeline", **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": step_id, "type": type_, "params": list(params)}
-    if command:
-        body["engineMeta"] = {"command": command}
-    if next_:
-        body["nextStepId"] = next_
-    body.update(extra)
-    return body
+    return builders.step(step_id, command, *params, type_=type_, next_=next_, meta="command", **extra)
 
 
 def p(name: str, value: Any, type_: str = "text") -> dict[str, Any]:
@@ -86,12 +81,6 @@ def crash_application() -> dict[str, Any]:
             {"id": "FINAL", "pipelineIds": ["P_FINAL"], "parents": ["JOIN", "SIDE"]},
         ],
     }
-
-
-def write(document: dict[str, Any], folder: Path, name: str = "app.json") -> Path:
-    path = folder / name
-    path.write_text(json.dumps(document, indent=2))
-    return path
 
 
 def linear_application(app_id: str, *step_ids: str, fail_step: str | None = None,

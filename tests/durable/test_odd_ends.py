@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from metalus_py.loader import MAX_JSON_DEPTH
+from metalus_py.model.loader import MAX_JSON_DEPTH
 from tests.durable.apps import linear_application, write
 from tests.durable.conftest import Metalus
 

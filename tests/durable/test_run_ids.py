@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from metalus_py.run_ids import InvalidRunIdError, check_run_id
+from metalus_py.base.run_ids import InvalidRunIdError, check_run_id
 from tests.durable.apps import linear_application, write
 from tests.durable.conftest import Metalus
 

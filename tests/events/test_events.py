@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from metalus_py import PipelineListener, RunEvent, run_application
-from metalus_py.event_log import JsonLinesEventLog, read_events
+from metalus_py.events.jsonlines import JsonLinesEventLog, read_events
+from tests import builders
 
 TESTS = Path(__file__).resolve().parents[1]
 STEP_PACKAGES = ["plan_steps"]
@@ -31,13 +32,8 @@ class Recorder:
 
 
 def step(step_id: str, function: str = "PlanSteps.echo", next_step: str | None = None, **params: Any) -> dict:
-    out: dict[str, Any] = {
-        "id": step_id, "type": "Pipeline", "engineMeta": {"command": function},
-        "params": [{"name": k, "type": "text", "value": v} for k, v in params.items()],
-    }
-    if next_step:
-        out["nextStepId"] = next_step
-    return out
+    return builders.step(step_id, function, *[{"name": k, "type": "text", "value": v} for k, v in params.items()],
+                         next_=next_step, meta="command")
 
 
 def app(*executions: dict) -> dict:

@@ -7,42 +7,23 @@ from pathlib import Path
 from typing import Any
 
 from metalus_py.api import run_pipeline
-from metalus_py.context import PipelineContext
-from metalus_py.exceptions import PipelineException
-from metalus_py.records import PipelineRecord
+from metalus_py.base.exceptions import PipelineException
+from metalus_py.base.records import PipelineRecord
+from metalus_py.steps.context import PipelineContext
 from metalus_py.steps.response import StepResponse
+from tests.builders import param
+from tests.builders import pipeline as pipeline
+from tests.builders import step as step
 
 PACKAGES = ["com.acxiom.pipeline.steps"]
 CORPUS_PIPELINES = Path(__file__).resolve().parents[1] / "resources" / "corpus" / "pipelines"
 
 
-def p(name: str, value: Any = None, type_: str = "text", **extra: Any) -> dict[str, Any]:
-    """A parameter definition as written in a file."""
-    param: dict[str, Any] = {"name": name, "type": type_}
-    if value is not None:
-        param["value"] = value
-    param.update(extra)
-    return param
+p = param
 
 
 def result(name: str, target: str) -> dict[str, Any]:
     return p(name, target, "result")
-
-
-def step(step_id: str, function: str | None = None, *params: dict[str, Any], type_: str = "Pipeline",
-         next_: str | None = None, **extra: Any) -> dict[str, Any]:
-    """A step; ``function`` is ``Object.function`` (Metalus ``engineMeta.spark``)."""
-    definition: dict[str, Any] = {"id": step_id, "type": type_, "params": list(params)}
-    if function:
-        definition["engineMeta"] = {"spark": function}
-    if next_:
-        definition["nextStepId"] = next_
-    definition.update(extra)
-    return definition
-
-
-def pipeline(pipeline_id: str, *steps: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"id": pipeline_id, "name": pipeline_id, "steps": list(steps), **extra}
 
 
 def corpus(name: str) -> dict[str, Any]:

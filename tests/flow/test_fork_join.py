@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flowkit import corpus, p, pipeline, primary, records, response, result, run, run_failing, step
 
-from metalus_py.exceptions import ForkedPipelineStepException, PipelineException
+from metalus_py.base.exceptions import ForkedPipelineStepException, PipelineException
 from metalus_py.flow.structure import FlowStructure
 from metalus_py.model.pipeline import Pipeline
 

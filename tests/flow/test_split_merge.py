@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flowkit import corpus, p, pipeline, primary, records, result, run, run_failing, step
 
-from metalus_py.exceptions import PauseException, PipelineException, SplitStepException
+from metalus_py.base.exceptions import PauseException, PipelineException, SplitStepException
 
 MOCK = "MockStepObject"
 

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 from flowkit import p, pipeline, primary, records, response, result, run, run_failing, step
 
-from metalus_py.context import PipelineContext, PipelineParameters
-from metalus_py.exceptions import (
+from metalus_py.base.exceptions import (
     MappingError,
     PauseException,
     PipelineException,
@@ -18,8 +17,9 @@ from metalus_py.exceptions import (
 )
 from metalus_py.flow.pipeline_flow import _retry_delay
 from metalus_py.model.pipeline import PipelineStep
-from metalus_py.runtime import MapPipelineManager, RunServices
+from metalus_py.steps.context import PipelineContext, PipelineParameters
 from metalus_py.steps.resolution import StepResolver
+from metalus_py.steps.runtime import MapPipelineManager, RunServices
 
 MOCK = "MockStepObject"
 

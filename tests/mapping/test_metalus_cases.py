@@ -16,15 +16,15 @@ from typing import Any
 import com.acxiom.pipeline as objects
 import pytest
 
-from metalus_py.context import PipelineContext, PipelineParameters
-from metalus_py.credentials import Credential, DefaultCredentialProvider
-from metalus_py.exceptions import MappingError, PipelineException
+from metalus_py.base.credentials import Credential, DefaultCredentialProvider
+from metalus_py.base.exceptions import MappingError, PipelineException
 from metalus_py.flow.pipeline_flow import map_step_parameters
 from metalus_py.mapping import map_parameter, map_value, resolve_text
 from metalus_py.model.pipeline import Parameter, Pipeline, PipelineStep
-from metalus_py.runtime import MapPipelineManager, RunServices
+from metalus_py.steps.context import PipelineContext, PipelineParameters
 from metalus_py.steps.resolution import StepResolver
 from metalus_py.steps.response import StepResponse
+from metalus_py.steps.runtime import MapPipelineManager, RunServices
 
 PARAMETER_TEST = "com.acxiom.pipeline.ParameterTest"
 MY_PIPELINE = Pipeline.model_validate(

@@ -12,9 +12,9 @@ import fsspec
 import pytest
 
 from metalus_py import run_application, validate_application
-from metalus_py.exceptions import ApplicationError
-from metalus_py.loader import load_pipeline_file, parse_cli_pairs, unwrap_application
+from metalus_py.base.exceptions import ApplicationError
 from metalus_py.model import Application, Pipeline
+from metalus_py.model.loader import load_pipeline_file, parse_cli_pairs, unwrap_application
 from metalus_py.steps.resolution import StepResolutionError, StepResolver
 
 TESTS = Path(__file__).resolve().parents[1]

@@ -8,6 +8,7 @@ write only under temporary directories.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,3 +76,17 @@ def test_notebook_runs_without_errors(path: Path, kernel_name: str) -> None:
         if output.get("output_type") == "execute_result"
     ]
     assert any("text/html" in output.get("data", {}) for output in displayed)
+
+
+def test_the_edit_run_inspect_loop_in_a_kernel(kernel_name: str) -> None:
+    """Functions defined and edited in cells: an edit re-runs that step and its dependants only,
+    an unchanged run reuses every step, ``until=`` stops where asked (asserted in the cells,
+    whose counts come from a file the steps append to, and here on the outputs)."""
+    notebook = nbformat.read(Path(__file__).parent / "resources" / "edit_run_inspect.ipynb", as_version=4)
+    NotebookClient(notebook, kernel_name=kernel_name, timeout=300, resources={"metadata": {"path": str(ROOT)}}).execute()
+    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])]
+    assert not [output for output in outputs if output.get("output_type") == "error"]
+    printed = [json.loads(o["text"]) for o in outputs if o.get("output_type") == "stream" and o["text"].startswith("{")]
+    assert printed == [{"edited_reused": ["E.P.COUNT", "E.P.LOAD"], "partial": "PAUSED"}]
+    shown = [o["data"]["text/html"] for o in outputs if o.get("output_type") == "execute_result"]
+    assert any("Reused from an earlier run (2): E.P.LOAD, E.P.COUNT" in html for html in shown)

@@ -12,6 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests import builders
+from tests.builders import chain_steps, execution
+
 VALID_DIR = Path(__file__).resolve().parents[1] / "resources" / "apps" / "valid"
 STEP_PACKAGES = ["plan_steps", "com.acxiom.pipeline.steps"]
 
@@ -21,36 +24,12 @@ def step(step_id: str, value: Any = None, *, function: str = "PlanSteps.echo", n
     """A ``pipeline`` step calling ``function`` with ``value`` (and any other ``params``)."""
     values = {"value": value} if value is not None else {}
     values.update(params or {})
-    result: dict[str, Any] = {
-        "id": step_id,
-        "type": "Pipeline",
-        "params": [{"type": "text", "name": name, "value": v} for name, v in values.items()],
-        "engineMeta": {"spark": function},
-    }
-    if next_step:
-        result["nextStepId"] = next_step
-    return result
-
-
-def chain_steps(*steps: dict[str, Any]) -> list[dict[str, Any]]:
-    """Link the steps in order through ``nextStepId``."""
-    linked = [dict(s) for s in steps]
-    for current, following in zip(linked, linked[1:], strict=False):
-        current["nextStepId"] = following["id"]
-    return linked
+    return builders.step(step_id, function, *[{"type": "text", "name": name, "value": v} for name, v in values.items()],
+                         next_=next_step)
 
 
 def pipeline(pipeline_id: str, *steps: dict[str, Any]) -> dict[str, Any]:
-    return {"id": pipeline_id, "name": pipeline_id, "steps": chain_steps(*steps)}
-
-
-def execution(execution_id: str, *pipeline_ids: str, parents: list[str] | None = None,
-              **fields: Any) -> dict[str, Any]:
-    result: dict[str, Any] = {"id": execution_id, "pipelineIds": list(pipeline_ids)}
-    if parents:
-        result["parents"] = parents
-    result.update(fields)
-    return result
+    return builders.pipeline(pipeline_id, *chain_steps(*steps))
 
 
 def application(executions: list[dict[str, Any]], pipelines: list[dict[str, Any]],

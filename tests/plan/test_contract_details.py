@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from metalus_py import run_application, validate_application
-from metalus_py.credentials import DefaultCredentialProvider
+from metalus_py.base.credentials import DefaultCredentialProvider
 
 TESTS = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from metalus_py.api import run_application
-from metalus_py.results import RunResult
+from metalus_py.api.results import RunResult
 from tests.plan import planapps
 
 

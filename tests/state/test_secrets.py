@@ -10,7 +10,7 @@ from typing import Any
 
 import fsspec
 
-from metalus_py.secrets import REDACTED, Redactor, Secret, redact, redact_secrets
+from metalus_py.base.secrets import REDACTED, Redactor, Secret, redact, redact_secrets
 from metalus_py.state import ArtifactStore, StateStore, load_artifact, summarize_value
 from metalus_py.state.secrets import Secret as StateSecret
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import polars as pl
 import pytest
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from steps_library import TransformationSteps as T
 from steps_library.schema import Transformations, schema_to_polars, to_polars_type
 
@@ -161,7 +161,7 @@ def test_transformations_parse_accepts_objects_with_snake_case_attributes() -> N
 
 def test_schema_and_transformations_built_by_class_name_map_a_frame() -> None:
     """Globals named by ``className`` arrive as objects whose details are JSON dicts."""
-    from metalus_py.classes import build_object
+    from metalus_py.base.classes import build_object
     from steps_library.conform import apply_schema, apply_transforms
     from steps_library.schema import ColumnDetails, Schema
 

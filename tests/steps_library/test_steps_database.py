@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from steps_library import DatabaseSteps
 from steps_library.database import mask_url
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from steps_library import FileSteps
 
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from polars.testing import assert_frame_equal
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from metalus_py.steps.response import StepResponse
 from steps_library import DataReaderSteps, DataWriterSteps, FileSteps, readers, writers
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from steps_library import QualitySteps as Q
 from steps_library import SqlSteps
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 from polars.testing import assert_frame_equal
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from steps_library import TransformationSteps as T
 from steps_library import transforms
 

@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from metalus_py.exceptions import PauseException, PipelineException, SkipExecutionException
+from metalus_py.base.exceptions import PauseException, PipelineException, SkipExecutionException
 from steps_library import ExceptionSteps, FlowSteps, FlowUtilsSteps, LoggingSteps, StringSteps
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from metalus_py import PipelineListener, RunEvent
-from metalus_py.credentials import Credential
-from metalus_py.secrets import Secret
+from metalus_py.base.credentials import Credential
+from metalus_py.base.secrets import Secret
 
 SEEN: dict[str, list[str]] = {}
 

@@ -13,10 +13,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from metalus_py.base.exceptions import MetalusError
 from metalus_py.cli.main import main
-from metalus_py.exceptions import MetalusError
-from metalus_py.loader import parse_json
 from metalus_py.mapping import map_value
+from metalus_py.model.loader import parse_json
 from tests.mapping.test_metalus_cases import make_context
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from metalus_py.exceptions import PipelineException
+from metalus_py.base.exceptions import PipelineException
 from metalus_py.mapping.safe_eval import UnsafeScriptError, check_expression, safe_eval
 from metalus_py.mapping.scripts import run_script
 

@@ -6,26 +6,17 @@ from collections.abc import Callable
 from typing import Any
 
 from metalus_py.validation import ValidationReport
+from tests.builders import step
 
 
 def marker_step(step_id: str = "MARK", next_step: str | None = None, **extra: Any) -> dict[str, Any]:
-    step: dict[str, Any] = {"id": step_id, "type": "Pipeline",
-                            "params": [{"name": "path", "type": "text", "value": "!markerFile"}],
-                            "engineMeta": {"spark": "MarkerSteps.writeMarker"}}
-    if next_step:
-        step["nextStepId"] = next_step
-    step.update(extra)
-    return step
+    return step(step_id, "MarkerSteps.writeMarker",
+                {"name": "path", "type": "text", "value": "!markerFile"}, next_=next_step, **extra)
 
 
 def echo_step(step_id: str, next_step: str | None = None, value: Any = "x", **extra: Any) -> dict[str, Any]:
-    step: dict[str, Any] = {"id": step_id, "type": "Pipeline",
-                            "params": [{"name": "value", "type": "text", "value": value}],
-                            "engineMeta": {"spark": "MarkerSteps.echo"}}
-    if next_step:
-        step["nextStepId"] = next_step
-    step.update(extra)
-    return step
+    return step(step_id, "MarkerSteps.echo", {"name": "value", "type": "text", "value": value},
+                next_=next_step, **extra)
 
 
 def application(steps: list[dict[str, Any]] | None = None, **execution: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from metalus_py import PipelineContext, PipelineException, StepResponse
-from metalus_py.exceptions import SkipExecutionException
+from metalus_py.base.exceptions import SkipExecutionException
 
 
 class ExecutionSteps:

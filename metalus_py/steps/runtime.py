@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from metalus_py.events import EventBus
 
 if TYPE_CHECKING:
+    from metalus_py.base.records import StepRecord
     from metalus_py.model.pipeline import Pipeline
-    from metalus_py.records import StepRecord
     from metalus_py.steps.resolution import StepResolver
     from metalus_py.steps.response import StepResponse
 
@@ -109,6 +110,20 @@ class KillSwitch:
             return str(key) in self._steps or _short(key) in self._steps
 
 
+_INDEXES = re.compile(r"\[\d+\]")
+
+
+def step_matches(key: StepKey, name: str) -> bool:
+    """Whether ``name`` (``EXEC.PIPELINE.STEP``) names the step run ``key`` (any fork value)."""
+    execution, _, rest = name.partition(".")
+    pipeline, _, path = rest.partition(".")
+    return (
+        key.pipeline_id == pipeline
+        and execution in (key.execution_key, _INDEXES.sub("", key.execution_key))
+        and path in (key.path, _INDEXES.sub("", key.path))
+    )
+
+
 def _short(key: StepKey) -> str:
     return f"{key.execution_key}.{key.pipeline_id}.{key.path}"
 
@@ -131,6 +146,11 @@ class RunServices:
     max_workers: int = field(default_factory=default_workers)
     persist_default: bool = True
     run_id: str = ""
+    #: ``"EXEC.PIPELINE.STEP"``: the run pauses after that step (``until`` of the notebook loop).
+    stop_after: str | None = None
+    #: When set, only these executions run; the others are BLOCKED (with ``stop_after``: the
+    #: executions that step needs, so a run ``until`` a step does no other work).
+    only_executions: frozenset[str] | None = None
 
 
 class MapPipelineManager:
@@ -146,7 +166,7 @@ class MapPipelineManager:
             found = self._pipelines.get(pipeline_id)
         if found is not None:
             return found
-        from metalus_py.loader import load_pipeline_file
+        from metalus_py.model.loader import load_pipeline_file
 
         for directory in self._directories:
             pipeline = load_pipeline_file(directory, pipeline_id)

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from metalus_py.records import iso, now
+from metalus_py.base.records import iso, now
 
 _LOG = logging.getLogger("metalus_py.events")
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from metalus_py.steps.response import StepResponse
 
 if TYPE_CHECKING:
-    from metalus_py.runtime import RunServices
+    from metalus_py.steps.runtime import RunServices
 
 GLOBAL_LINKS = "GlobalLinks"
 

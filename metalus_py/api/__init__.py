@@ -8,23 +8,23 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from metalus_py.context import PipelineContext, PipelineParameters
+from metalus_py.api.results import RunResult
+from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.gctuning import relaxed_gc
+from metalus_py.base.records import PipelineRecord, now
+from metalus_py.base.run_ids import check_run_id
 from metalus_py.events import EventBus, Listener
-from metalus_py.exceptions import ApplicationError
 from metalus_py.flow.pipeline_flow import run_pipeline as _run_pipeline_flow
 from metalus_py.flow.tracker import StepTracker
-from metalus_py.gctuning import relaxed_gc
-from metalus_py.loader import parse_json, read_text, unwrap_application
 from metalus_py.model.application import Application
+from metalus_py.model.loader import parse_json, read_text, unwrap_application
 from metalus_py.model.pipeline import Pipeline
 from metalus_py.plan.graph import ExecutionGraph
 from metalus_py.plan.runner import ExecutionBackend, LocalBackend, PlanRunner
 from metalus_py.plan.setup import PreparedApplication, prepare_application
-from metalus_py.records import PipelineRecord, now
-from metalus_py.results import RunResult
-from metalus_py.run_ids import check_run_id
-from metalus_py.runtime import MapPipelineManager, RunServices, StepJournal, default_workers
+from metalus_py.steps.context import PipelineContext, PipelineParameters
 from metalus_py.steps.resolution import StepResolver
+from metalus_py.steps.runtime import MapPipelineManager, RunServices, StepJournal, default_workers
 from metalus_py.validation import ValidationReport, validate_document, validate_file
 
 
@@ -116,8 +116,8 @@ def run_application(
     Raises:
         ApplicationValidationError: the application is invalid (nothing ran).
     """
-    from metalus_py.event_log import JsonLinesEventLog
-    from metalus_py.logcontext import install_record_ids
+    from metalus_py.base.logcontext import install_record_ids
+    from metalus_py.events.jsonlines import JsonLinesEventLog
 
     install_record_ids()
     if run_id is not None:
@@ -185,7 +185,7 @@ def build_services(
     credential_provider: Any = None,
     journal: StepJournal | None = None,
 ) -> RunServices:
-    from metalus_py.credentials import default_credential_provider
+    from metalus_py.base.credentials import default_credential_provider
     from metalus_py.plan.class_info import ChainedPipelineManager, build_class_info, class_info_listeners
 
     application = prepared.application

@@ -3,12 +3,12 @@
 A name is secret when, case-insensitively and ignoring ``_``/``-``, it ends with ``password``,
 ``passwd``, ``secret``, ``token``, ``apikey``, ``accesskey``, ``privatekey`` or ``credential``
 (so ``dbPassword``, ``api_key``, ``GITHUB_TOKEN``), at any depth of an object. Their values
-are remembered for by-value redaction (:func:`metalus_py.secrets.remember_secret`), so every
+are remembered for by-value redaction (:func:`metalus_py.base.secrets.remember_secret`), so every
 stored, logged, printed or served value hides them, while steps receive the real value.
 
 What is stored for a later resume never holds them in clear: with ``METALUS_SECRET_KEY`` (a
 Fernet key, from the ``cryptography`` package) they are stored encrypted as
-``{"$encrypted": token}``; without it they are stored as :data:`~metalus_py.secrets.REDACTED`
+``{"$encrypted": token}``; without it they are stored as :data:`~metalus_py.base.secrets.REDACTED`
 and ``resume``/``retrigger`` need them given again (:func:`restore_secret_values` names the
 missing ones).
 """
@@ -20,8 +20,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from metalus_py.exceptions import ApplicationError
-from metalus_py.secrets import REDACTED, remember_secret
+from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.secrets import REDACTED, remember_secret
 
 __all__ = ["KEY_ENV", "MissingSecretsError", "is_secret_name", "protect_secret_values", "redact_url_password",
            "remember_secret_values", "restore_secret_values"]

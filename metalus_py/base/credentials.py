@@ -2,7 +2,7 @@
 
 The default provider reads ``METALUS_CREDENTIAL_<NAME>`` environment variables (name upper-cased,
 other characters as ``_``) and credentials given in code. Values are
-:class:`~metalus_py.secrets.Secret`: their ``repr``/``str`` never show the value; ``.value.reveal()``
+:class:`~metalus_py.base.secrets.Secret`: their ``repr``/``str`` never show the value; ``.value.reveal()``
 gives it to the step that really needs it.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from metalus_py.secrets import Secret
+from metalus_py.base.secrets import Secret
 
 
 @dataclass(frozen=True)

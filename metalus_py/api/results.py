@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from metalus_py.base.records import PipelineRecord, StepRecord, iso
 from metalus_py.flow.execution import ExecutionOutcome
-from metalus_py.records import PipelineRecord, StepRecord, iso
 
 #: Exit codes of ``metalus run`` (DESIGN.md section 7).
 EXIT_CODES = {"COMPLETE": 0, "FAILED": 1, "INVALID": 2, "PAUSED": 3, "KILLED": 4}
@@ -56,7 +56,7 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The result document (credentials never appear: known secret values are redacted)."""
-        from metalus_py.secrets import redact_secrets
+        from metalus_py.base.secrets import redact_secrets
 
         return redact_secrets(self._document())
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from metalus_py.steps.allowed import is_standard_library
+from metalus_py.base.allowed import is_standard_library
 
 #: Metalus (Scala) classes with a Python equivalent.
 KNOWN_ALIASES = {

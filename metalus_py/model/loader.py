@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from typing import Any
 
 import fsspec
 
-from metalus_py.exceptions import ApplicationError
+from metalus_py.base.exceptions import ApplicationError
 from metalus_py.model.pipeline import Pipeline
 
 #: Command-line parameters that never become globals (Metalus ``cleanParams``).
@@ -144,3 +145,18 @@ def base_directory(location: str) -> str:
     if "://" in location:
         return location.rsplit("/", 1)[0]
     return os.path.dirname(os.path.abspath(location))
+
+
+def pipeline_directories(source: str, step_packages: list[str]) -> list[str]:
+    """Where ``<id>.json`` pipeline files are looked for: ``pipelines/`` beside the file, then each
+    step package's ``metadata/pipelines/``."""
+    directories = [f"{base_directory(source)}/pipelines"] if source else []
+    for package in step_packages:
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.submodule_search_locations:
+            for location in spec.submodule_search_locations:
+                directories.append(os.path.join(location, "metadata", "pipelines"))
+    return directories

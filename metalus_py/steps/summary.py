@@ -7,8 +7,8 @@
 * ``polars.LazyFrame``: ``{"$type": "polars.LazyFrame", "schema": {...}}`` – the schema only;
   nothing is collected.
 * ``polars.Series``: ``{"$type": "polars.Series", "name": ..., "shape": [n], "dtype": ...}``.
-* A :class:`~metalus_py.secrets.Secret`: the string ``***REDACTED***``; a secret value inside
-  any other string is replaced by it too (:func:`~metalus_py.secrets.redact_secrets`).
+* A :class:`~metalus_py.base.secrets.Secret`: the string ``***REDACTED***``; a secret value inside
+  any other string is replaced by it too (:func:`~metalus_py.base.secrets.redact_secrets`).
 * A :class:`~metalus_py.steps.response.StepResponse`: ``{"primaryReturn", "namedReturns"}``.
 * An exception: ``{"$type": ..., "message": ...}``.
 * Anything else: ``{"$type": "module.Class", "repr": <repr truncated to 200 characters>}``.
@@ -21,8 +21,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from metalus_py.loaded_modules import loaded
-from metalus_py.secrets import REDACTED, Secret, redact_secrets
+from metalus_py.base.loaded_modules import loaded
+from metalus_py.base.secrets import REDACTED, Secret, redact_secrets
 
 __all__ = ["frame_metrics", "is_json_value", "summarize_value", "type_name"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from metalus_py.exceptions import ApplicationError
+from metalus_py.base.exceptions import ApplicationError
 
 __all__ = ["MAX_RUN_ID_LENGTH", "InvalidRunIdError", "check_run_id"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from metalus_py.exceptions import ApplicationError
+from metalus_py.base.exceptions import ApplicationError
 
 
 @dataclass(frozen=True)
