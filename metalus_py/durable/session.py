@@ -140,12 +140,14 @@ def retrigger_run(
     options: RunOptions | None = None,
     new_run_id: str | None = None,
     live: Mapping[str, Any] | None = None,
+    document: Any = None,
 ) -> RunResult:
     """A new run (``new_run_id``, else a fresh id) that reuses ``run_id``'s results before ``start``
     and recomputes from there.
 
     ``live`` parameters reach the steps as they are and are not stored (see :func:`execute_recorded`);
-    like ``parameters`` they give again secret values that were stored redacted.
+    like ``parameters`` they give again secret values that were stored redacted. ``document``: the
+    application document in clear, when the caller has it (secret globals stored redacted are taken from it).
     """
     options = options or RunOptions()
     source = _get(store, run_id)
@@ -153,7 +155,8 @@ def retrigger_run(
     where = f"retrigger of run {run_id}"
     live = dict(live or {})
     given = {**parameters, **live}
-    document = restore_secret_values(json.loads(source.application_json), given, where=where)
+    clear = document
+    document = restore_secret_values(json.loads(source.application_json), given, where=where, fallback=clear)
     params = {**restore_secret_values(source.effective_parameters, given, where=where), **parameters}
     application = Application.model_validate(document)
     prepared = prepare_application(application, source.metadata.get("source", ""), {**params, **live})

@@ -171,7 +171,8 @@ def retrigger(result: NotebookResult, start: str, parameters: Mapping[str, Any])
         )
     live = live_values(given)
     stored = {k: v for k, v in given.items() if k not in live}
-    new = retrigger_run(result.store, result.run_id, start, stored, options=RunOptions(), live=live)
+    new = retrigger_run(result.store, result.run_id, start, stored, options=RunOptions(), live=live,
+                        document=document)
     wrapped = NotebookResult.of(new, document=document, store=result.store)
     wrapped.live = live
     return wrapped

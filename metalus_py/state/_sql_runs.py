@@ -337,6 +337,15 @@ class RunsMixin(SqlCore):
             )
         return [kill_from_row(r) for r in rows]
 
+    def kill_requests(self, *, run_id: str) -> list[KillRequest]:
+        """See :meth:`StateStore.kill_requests`."""
+        with self._transaction(write=False) as tx:
+            rows = tx.all(
+                f"SELECT {KILL_COLUMNS} FROM metalus_kill WHERE run_id = ? ORDER BY requested_at, request_id",
+                (run_id,),
+            )
+        return [kill_from_row(r) for r in rows]
+
     def acknowledge_kill(self, *, request_id: str) -> bool:
         """See :meth:`StateStore.acknowledge_kill`."""
         _, iso = self._stamp()

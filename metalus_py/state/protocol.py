@@ -293,6 +293,10 @@ class StateStore(Protocol):
         """Mark a kill request handled. True if it was pending."""
         ...
 
+    def kill_requests(self, *, run_id: str) -> list[KillRequest]:
+        """Every kill request of ``run_id``, handled or not, oldest first."""
+        ...
+
     # -- run lease ------------------------------------------------------------------------
     def acquire_lease(self, *, run_id: str, owner: str, ttl_seconds: float) -> LeaseResult:
         """Take the run's lease if it is free, expired, released, or already the owner's."""

@@ -114,7 +114,8 @@ def test_retrigger_from_a_middle_step_recomputes_it_and_downstream(metalus: Meta
 
 # -- 4. kill ------------------------------------------------------------------------------------
 def kill_application(*, retry_limit: int = 0) -> dict[str, Any]:
-    loop = step("LOOP", "DurableSteps.busy_loop", SIDE, p("seconds", "!loopSeconds || 0"), next_="SLEEP")
+    loop = step("LOOP", "DurableSteps.busy_loop", SIDE, p("seconds", "!loopSeconds || 0"), p("release", "!releaseFile"),
+                next_="SLEEP")
     sleeper = step("SLEEP", "DurableSteps.sleep_process", SIDE, p("seconds", "!sleepSeconds || 0"),
                    next_="AFTER", retryLimit=retry_limit)
     return {
@@ -128,12 +129,20 @@ def kill_application(*, retry_limit: int = 0) -> dict[str, Any]:
 
 def test_cooperative_kill_between_steps(metalus: Metalus) -> None:
     app = write(kill_application(), metalus.cwd)
-    side = metalus.cwd / "side.txt"
-    run = metalus.popen("run", str(app), "--run-id", "k1", "--sideEffect", str(side), "--loopSeconds", "4")
+    side, release = metalus.cwd / "side.txt", metalus.cwd / "release"
+    # LOOP runs until the test releases it (SAFETY seconds at most), so the kill surely arrives while it runs.
+    run = metalus.popen("run", str(app), "--run-id", "k1", "--sideEffect", str(side), "--loopSeconds", str(SAFETY),
+                        "--releaseFile", str(release))
     wait_until(lambda: "E.P.LOOP" in side_effect_counts(side), "the looping step to start")
-    killed = metalus("kill", "k1", "--grace", "60")
-    assert killed.returncode == 0, killed.stderr
-    assert "ended cooperatively" in killed.stdout
+    killer = metalus.popen("kill", "k1", "--grace", "60")
+    store = metalus.store()
+    wait_until(lambda: any(r.acknowledged_at for r in store.kill_requests(run_id="k1")),
+               "the running process to take the kill request")
+    assert str(steps_by_key(metalus, "k1")["E.P.LOOP"].status) == "RUNNING"  # the kill came while LOOP ran
+    release.write_text("go", encoding="utf-8")
+    out, err = killer.communicate(timeout=SAFETY)
+    assert killer.returncode == 0, err
+    assert "ended cooperatively" in out, out
     assert run.wait(timeout=SAFETY) == 4, run.communicate()
     record = metalus.store().get_run(run_id="k1")
     assert record is not None and str(record.status) == "KILLED"

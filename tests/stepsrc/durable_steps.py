@@ -69,11 +69,15 @@ class DurableSteps:
         return "slept"
 
     @staticmethod
-    def busy_loop(sideEffect: str | None, pipeline_context: PipelineContext, seconds: Any = 30) -> str:
-        """Loop on ``time.sleep(0.1)`` checking nothing."""
+    def busy_loop(sideEffect: str | None, pipeline_context: PipelineContext, seconds: Any = 30,
+                  release: str | None = None) -> str:
+        """Loop on ``time.sleep(0.1)`` checking nothing of the run: for ``seconds``, or with ``release``
+        until that file exists (``seconds`` then only a safety limit)."""
         mark(sideEffect, pipeline_context)
         end = time.monotonic() + float(seconds)
         while time.monotonic() < end:
+            if release and Path(release).exists():
+                break
             time.sleep(0.1)
         return "looped"
 
