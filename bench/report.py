@@ -187,6 +187,11 @@ def render(
 
 
 def write(path: Path, text: str) -> None:
+    """Write RESULTS.md, keeping the W4 section (written by ``python -m bench.w4_dask``) if present."""
+    start, end = "<!-- W4 start -->", "<!-- W4 end -->"
+    old = path.read_text() if path.exists() else ""
+    if start in old and end in old and start not in text:
+        text = text.rstrip() + "\n\n" + old[old.index(start): old.index(end) + len(end)] + "\n"
     temporary = path.with_suffix(".tmp")
     temporary.write_text(text)
     temporary.replace(path)

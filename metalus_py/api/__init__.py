@@ -13,14 +13,14 @@ from metalus_py.base.exceptions import ApplicationError
 from metalus_py.base.gctuning import relaxed_gc
 from metalus_py.base.records import PipelineRecord, now
 from metalus_py.base.run_ids import check_run_id
-from metalus_py.events import EventBus, Listener
+from metalus_py.events import EventBus, Listener, ambient_listeners
 from metalus_py.flow.pipeline_flow import run_pipeline as _run_pipeline_flow
 from metalus_py.flow.tracker import StepTracker
 from metalus_py.model.application import Application
 from metalus_py.model.loader import parse_json, read_text, unwrap_application
 from metalus_py.model.pipeline import Pipeline
 from metalus_py.plan.graph import ExecutionGraph
-from metalus_py.plan.runner import ExecutionBackend, LocalBackend, PlanRunner
+from metalus_py.plan.runner import ExecutionBackend, PlanRunner
 from metalus_py.plan.setup import PreparedApplication, prepare_application
 from metalus_py.steps.context import PipelineContext, PipelineParameters
 from metalus_py.steps.resolution import StepResolver
@@ -105,17 +105,34 @@ def run_application(
     backend: ExecutionBackend | None = None,
     events: str | None = None,
     validated: ValidationReport | None = None,
-) -> RunResult:
+    executor: Any = None,
+    state: str | None = None,
+) -> Any:
     """Validate and run an application; return its result (``result.to_dict()`` is the document).
 
     Args:
         events: an fsspec URL or path where the run's events are written as JSON lines.
         validated: the report of a validation already done on this application and these
             parameters (it is then not validated again).
+        executor: ``"local"`` (threads of this process), ``"dask"`` (a LocalCluster started for
+            the run), an :class:`~metalus_py.executors.ExecutorChoice` (e.g. with a scheduler
+            address) or an executor object; default ``METALUS_EXECUTOR``, else ``local``.
+        state: a state store URL: the run is recorded there (resumable); the dask executor needs one.
 
     Raises:
         ApplicationValidationError: the application is invalid (nothing ran).
+        ApplicationError: the dask executor without ``state``, or a scheduler that cannot be reached.
     """
+    from metalus_py.executors import ExecutorChoice, choose_executor
+
+    choice = executor if executor is not None and not isinstance(executor, str) else choose_executor(executor)
+    if state is not None and state.strip().lower() != "none":
+        return _run_recorded(application, parameters, state=state, source=source, run_id=run_id,
+                             max_workers=max_workers, listeners=listeners, strict=strict, events=events,
+                             executor=choice, validated=validated, root_executions=root_executions)
+    if not isinstance(choice, ExecutorChoice) or choice.name != "local":
+        raise ApplicationError("the dask executor needs a state store (state=URL): workers record steps there "
+                               "and read their parents' results from it")
     from metalus_py.base.logcontext import install_record_ids
     from metalus_py.events.jsonlines import JsonLinesEventLog
 
@@ -136,6 +153,46 @@ def run_application(
         if event_log is not None:
             event_log.close()
     result.events_path = events
+    return result
+
+
+def _run_recorded(
+    application: str | Mapping[str, Any] | Application,
+    parameters: Mapping[str, Any] | None,
+    *,
+    state: str,
+    source: str | None,
+    run_id: str | None,
+    max_workers: int | None,
+    listeners: list[Listener] | None,
+    strict: bool,
+    events: str | None,
+    executor: Any,
+    validated: ValidationReport | None,
+    root_executions: list[str] | None,
+) -> Any:
+    """``run_application`` with a state store: a recorded run through the durable path."""
+    from metalus_py.durable.options import RunOptions
+    from metalus_py.durable.session import start_run
+    from metalus_py.events.jsonlines import JsonLinesEventLog
+    from metalus_py.state import open_store
+
+    if not isinstance(application, str):
+        raise ApplicationError("a recorded run (state=...) takes the application's file location")
+    store = open_store(state)
+    assert store is not None
+    event_log = JsonLinesEventLog(events) if events else None
+    options = RunOptions(max_workers=max_workers, strict=strict, executor=executor, root_executions=root_executions,
+                         listeners=[*(listeners or []), *([event_log] if event_log else [])])
+    try:
+        result = start_run(store, application, dict(parameters or {}), run_id=run_id, options=options,
+                           validated=validated)
+    finally:
+        if event_log is not None:
+            event_log.close()
+        store.close()
+    if isinstance(result, RunResult):
+        result.events_path = events
     return result
 
 
@@ -203,7 +260,7 @@ def build_services(
         pipeline_manager=manager,
         pipeline_ids=frozenset(ids),
         credential_provider=provider,
-        events=EventBus([*(listeners or []), *class_info_listeners(application, provider)]),
+        events=EventBus([*(listeners or []), *ambient_listeners(), *class_info_listeners(application, provider)]),
         max_workers=max_workers or default_workers(),
         run_id=run_id,
     )
@@ -223,9 +280,17 @@ def run_prepared(
     journal: StepJournal | None = None,
     backend: ExecutionBackend | None = None,
     services: RunServices | None = None,
+    executor: Any = None,
+    durable: Any = None,
 ) -> RunResult:
-    """Run an already validated and prepared application."""
+    """Run an already validated and prepared application.
+
+    Args:
+        executor: opens the run's backend (default: the local thread pool); ``durable`` is the
+            recorded run's context a distributed executor needs.
+    """
     from metalus_py.events import RunEvent
+    from metalus_py.executors import LocalExecutor, WorkerSetupError
 
     run_id = run_id or uuid.uuid4().hex[:12]
     services = services or build_services(
@@ -234,18 +299,44 @@ def run_prepared(
     )
     graph = ExecutionGraph(prepared.application)
     graph.compute_scopes()
-    backend = backend or LocalBackend(services, services.max_workers)
     started = now()
     services.events.emit(RunEvent("application_started", run_id=run_id, data={"applicationId": prepared.application_id}))
     try:
-        outcomes = PlanRunner(prepared, graph, services, backend, root_executions=root_executions).run()
-    finally:
-        backend.shutdown()
+        backend = backend or (executor or LocalExecutor()).open_backend(prepared, services, durable)
+    except WorkerSetupError as exc:  # the executor cannot run this application (e.g. a worker lacks a package)
+        outcomes = _not_started(prepared, graph, services, run_id, str(exc))
+    else:
+        try:
+            outcomes = PlanRunner(prepared, graph, services, backend, root_executions=root_executions).run()
+        finally:
+            backend.shutdown()
     result = RunResult(run_id, prepared.application_id, _ordered(outcomes, prepared), started, now(),
                        killed=services.kill.run_killed)
     services.events.emit(RunEvent("application_finished", run_id=run_id, status=result.status,
                                   duration=result.ended_at - started))
     return result
+
+
+def _not_started(
+    prepared: PreparedApplication, graph: ExecutionGraph, services: RunServices, run_id: str, reason: str
+) -> dict[str, Any]:
+    """Every root execution ERROR with ``reason``, the rest BLOCKED: the run FAILED and resumable."""
+    from metalus_py.base.records import ErrorInfo
+    from metalus_py.events import RunEvent
+    from metalus_py.flow.execution import ExecutionOutcome
+
+    outcomes: dict[str, Any] = {}
+    roots = set(graph.roots(None))
+    for execution_id in prepared.executions:
+        status = "ERROR" if execution_id in roots else "BLOCKED"
+        why = reason if status == "ERROR" else "the run could not start"
+        outcome = ExecutionOutcome(execution_id, execution_id, None, status, reason=why,
+                                   error=ErrorInfo("WorkerSetupError", why) if status == "ERROR" else None)
+        outcome.ended_at = now()
+        outcomes[execution_id] = outcome
+        services.events.emit(RunEvent("execution_stopped", run_id=run_id, execution_id=execution_id,
+                                      status=status, error=why))
+    return outcomes
 
 
 def _ordered(outcomes: dict[str, Any], prepared: PreparedApplication) -> dict[str, Any]:

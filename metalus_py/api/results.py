@@ -96,6 +96,7 @@ def execution_document(outcome: ExecutionOutcome) -> dict[str, Any]:
         "startedAt": iso(outcome.started_at),
         "endedAt": iso(outcome.ended_at),
         "pipelines": {pid: pipeline_document(p) for pid, p in outcome.pipelines.items()},
+        **({"worker": outcome.worker} if outcome.worker else {}),
     }
 
 

@@ -11,10 +11,11 @@ from metalus_py.model.loader import parse_cli_pairs
 #: Options that take a value, and flags, of every command.
 VALUE_OPTIONS = frozenset(
     {"--output-json", "--run-id", "--state", "--persist", "--max-workers", "--format", "--from", "--step",
-     "--limit", "--events", "--grace", "--package", "--artifacts",
-     "--steps-path"}
+     "--limit", "--events", "--grace", "--package", "--artifacts", "--executor", "--dask-scheduler",
+     "--now", "--speed", "--to", "--older-than", "--schedule", "--steps-path"}
 )
-FLAGS = frozenset({"--strict", "--quiet", "--verbose", "--json", "-q", "-v", "--help", "-h", "--no-progress"})
+FLAGS = frozenset({"--strict", "--quiet", "--verbose", "--json", "-q", "-v", "--help", "-h", "--no-progress",
+                   "--keep-failed", "--dry-run", "--schedules"})
 
 
 @dataclass

@@ -23,23 +23,33 @@ commands:
   run APP.json [--name value ...]   validate and run an application
       options: --output-json FILE  --run-id ID  --state URL|none  --persist all|none
                --artifacts URL  --events FILE|none  --max-workers N  --strict  --quiet  --verbose
+               --executor local|dask  --dask-scheduler ADDRESS (also on resume and retrigger)
                --steps-path DIR (a folder of step packages; the application's folder is not searched)
-      (env: METALUS_STATE, METALUS_PERSIST, METALUS_ARTIFACTS, METALUS_STEPS_PATH,
-       METALUS_ALLOWED_PACKAGES, METALUS_TRUSTED_PACKAGES, METALUS_SECRET_KEY)
+      (env: METALUS_STATE, METALUS_PERSIST, METALUS_ARTIFACTS, METALUS_EXECUTOR, METALUS_DASK_SCHEDULER,
+       METALUS_STEPS_PATH, METALUS_ALLOWED_PACKAGES, METALUS_TRUSTED_PACKAGES, METALUS_SECRET_KEY)
   resume RUN [--name value ...]     re-run what did not complete, reusing finished steps
   retrigger RUN --from EXEC[.PIPELINE.STEP]
                                     a new run recomputing from that point
   kill RUN [--step EXEC.PIPELINE.STEP] [--grace SECONDS]
                                     end a running run or step (cooperative, then forced)
-  runs [--limit N] [--json]         recent runs
+  runs [--limit N] [--schedule NAME] [--json]
+                                    recent runs (of one schedule)
   show RUN [--json]                 executions -> pipelines -> steps of a run
   validate APP.json [--strict] [--name value ...]
                                     report every problem (exit 0 valid, 2 invalid)
   plan APP.json [--format text|mermaid|dot]
                                     print the execution plan
-  schema                            print the JSON Schema of the application file
+  schema [--schedules]              print the JSON Schema of the application (or schedule) file
   steps [APP.json] [--package P[,Q]] [--json]
                                     the step catalogue (default package: steps_library)
+  schedule validate|list|tick|backfill FILE ...
+                                    scheduled runs, exactly once per tick (metalus schedule for help)
+  scheduler FILE [--now ISO] [--speed N]
+                                    run the schedules until SIGTERM/SIGINT
+  prune --older-than 7d [--keep-failed] [--dry-run]
+                                    delete old finished runs' artifacts and event files, keep records
+  ui [--state URL] [--host 127.0.0.1] [--port 8765] [--token T]
+                                    the live web monitor (env METALUS_UI_TOKEN)
 """
 
 INVALID = 2
@@ -52,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0 if arguments else INVALID
     command, rest = arguments[0], arguments[1:]
+    if command == "ui":  # its own options (--host, --port, --token)
+        from metalus_py.ui.cli import main as ui_main
+
+        return ui_main(rest)
     handler = COMMANDS.get(command)
     if handler is None:
         print(f"metalus: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
@@ -133,17 +147,43 @@ def cmd_validate(line: CommandLine) -> int:
 
 
 def _progress_listeners(line: CommandLine) -> tuple[list[Any], Any]:
-    from metalus_py.cli.progress import LiveProgress, PlainProgress
+    from metalus_py.cli.progress import LiveProgress, PlainProgress, planned_steps
 
     if line.flag("--quiet", "-q"):
         return [], None
     if sys.stderr.isatty() and not line.flag("--no-progress", "--verbose", "-v"):
         live = LiveProgress()
+        if len(line.positionals) == 1 and line.positionals[0].lower().endswith(".json"):  # `run APP.json`
+            live.plan(planned_steps(line.positionals[0], line.parameters))
         return [live], live
     return [PlainProgress(verbose=line.flag("--verbose", "-v"))], None
 
 
-def _run_options(line: CommandLine, listeners: list[Any]) -> Any:
+def _executor_choice(line: CommandLine) -> Any:
+    from metalus_py.executors import choose_executor
+
+    return choose_executor(line.option("--executor"), line.option("--dask-scheduler"))
+
+
+def _open_executor(line: CommandLine, choice: Any, store: Any) -> Any:
+    """The executor of ``--executor``/``--dask-scheduler`` (``None``: local); a scheduler is reached now.
+
+    Raises:
+        ApplicationError: dask without a state store, or a scheduler that cannot be reached.
+    """
+    if choice.name == "local":
+        return None
+    if store is None:
+        raise ApplicationError("--executor dask needs a state store (not --state none): workers record the "
+                               "steps there and read their parents' results from it")
+    from metalus_py.executors import make_executor
+
+    workers = line.option("--max-workers")
+    return make_executor(choice, workers=int(workers) if workers and workers.isdigit() else None,
+                         parameters=line.parameters)
+
+
+def _run_options(line: CommandLine, listeners: list[Any], executor: Any = None) -> Any:
     from metalus_py.durable.options import RunOptions
 
     max_workers = line.option("--max-workers")
@@ -158,6 +198,7 @@ def _run_options(line: CommandLine, listeners: list[Any]) -> Any:
         max_workers=int(max_workers) if max_workers else None,
         listeners=listeners,
         strict=line.flag("--strict"),
+        executor=executor,
     )
 
 
@@ -197,6 +238,14 @@ def _event_log(line: CommandLine, run_id: str) -> Any:
         return JsonLinesEventLog(location)
     except (OSError, ImportError) as exc:
         raise ApplicationError(f"cannot write the event log {location}: {exc}") from exc
+
+
+def _events_metadata(line: CommandLine, run_id: str) -> dict[str, Any]:
+    """Where the run's event file is, recorded with the run so ``metalus prune`` finds it."""
+    location = line.option("--events") or os.environ.get("METALUS_EVENTS") or f".metalus/events/{run_id}.jsonl"
+    if location == "none":
+        return {}
+    return {"eventsFile": location if "://" in location else os.path.abspath(location)}
 
 
 def _with_progress(line: CommandLine, action: Callable[[list[Any]], Any], *, run_id: str | None = None) -> int:
@@ -261,11 +310,13 @@ def cmd_run(line: CommandLine) -> int:
     if not report.ok:
         print(redact_known(report.format()), file=sys.stderr)
         return INVALID
+    choice = _executor_choice(line)
     store = _open_store(line)
     run_id = line.option("--run-id") or uuid.uuid4().hex[:12]
+    executor = None
 
     def action(listeners: list[Any]) -> Any:
-        options = _run_options(line, listeners)
+        options = _run_options(line, listeners, executor)
         if store is None:
             return run_application(
                 location, line.parameters, source=location, run_id=run_id,
@@ -273,11 +324,15 @@ def cmd_run(line: CommandLine) -> int:
             )
         from metalus_py.durable.session import start_run
 
-        return start_run(store, location, line.parameters, run_id=run_id, options=options, validated=report)
+        return start_run(store, location, line.parameters, run_id=run_id, options=options, validated=report,
+                         metadata=_events_metadata(line, run_id))
 
     try:
+        executor = _open_executor(line, choice, store)
         return _with_progress(line, action, run_id=run_id)
     finally:
+        if executor is not None:
+            executor.close()
         if store is not None:
             store.close()
 
@@ -311,13 +366,20 @@ def cmd_resume(line: CommandLine) -> int:
     from metalus_py.durable.session import resume_run
 
     run_id = _run_argument(line, "resume")
+    choice = _executor_choice(line)
     store = _require_store(line, "resume")
+    executor = None
     try:
+        executor = _open_executor(line, choice, store)
         return _with_progress(
-            line, lambda listeners: resume_run(store, run_id, line.parameters, options=_run_options(line, listeners)),
+            line,
+            lambda listeners: resume_run(store, run_id, line.parameters,
+                                         options=_run_options(line, listeners, executor)),
             run_id=run_id,
         )
     finally:
+        if executor is not None:
+            executor.close()
         store.close()
 
 
@@ -328,18 +390,23 @@ def cmd_retrigger(line: CommandLine) -> int:
     start = line.option("--from")
     if not start:
         raise ApplicationError("metalus retrigger RUN --from EXEC[.PIPELINE.STEP]")
+    choice = _executor_choice(line)
     store = _require_store(line, "retrigger")
     import uuid
 
-    new_id = uuid.uuid4().hex[:12]
+    new_id = uuid.uuid4().hex[:12]  # known before the run starts: it names the events file
+    executor = None
     try:
+        executor = _open_executor(line, choice, store)
         return _with_progress(
             line,
             lambda listeners: retrigger_run(store, run_id, start, line.parameters,
-                                            options=_run_options(line, listeners), new_run_id=new_id),
+                                            options=_run_options(line, listeners, executor), new_run_id=new_id),
             run_id=new_id,
         )
     finally:
+        if executor is not None:
+            executor.close()
         store.close()
 
 
@@ -368,7 +435,12 @@ def cmd_runs(line: CommandLine) -> int:
     store = _require_store(line, "runs")
     limit = line.option("--limit", "20") or "20"
     try:
-        runs = store.list_runs(limit=int(limit) if limit.isdigit() else 20)
+        runs = store.list_runs(limit=None if line.option("--schedule") else int(limit) if limit.isdigit() else 20)
+        if line.option("--schedule"):  # the runs of one schedule's ticks
+            from metalus_py.cli.schedule_commands import schedule_run_ids
+
+            wanted = set(schedule_run_ids(store, line.option("--schedule") or ""))
+            runs = [r for r in runs if r.run_id in wanted][: int(limit) if limit.isdigit() else 20]
         if line.flag("--json"):
             print(json.dumps([{"runId": r.run_id, "applicationId": r.application_id, "status": str(r.status),
                                "startedAt": r.started_at, "endedAt": r.ended_at, "parentRunId": r.parent_run_id}
@@ -397,16 +469,9 @@ def cmd_show(line: CommandLine) -> int:
 
 
 def _summary(document: dict[str, Any]) -> str:
-    counts: dict[str, int] = {}
-    for execution in document["executions"].values():
-        counts[execution.get("status", "?")] = counts.get(execution.get("status", "?"), 0) + 1
-    parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    took = f" in {document['durationSeconds']:.2f}s" if document.get("durationSeconds") is not None else ""
-    lines = [f"run {document['runId']} {document['status']}{took} ({parts})"]
-    for key, execution in document["executions"].items():
-        if execution.get("status") != "COMPLETE":
-            lines.append(f"  {key}: {execution.get('status')} - {execution.get('reason') or ''}")
-    return "\n".join(lines)
+    from metalus_py.cli.run_summary import summary_text
+
+    return summary_text(document)
 
 
 def _write_text(location: str, text: str) -> None:
@@ -433,6 +498,11 @@ def cmd_plan(line: CommandLine) -> int:
 
 
 def cmd_schema(line: CommandLine) -> int:
+    if line.flag("--schedules"):
+        from metalus_py.schedule.model import schedule_json_schema
+
+        print(json.dumps(schedule_json_schema(), indent=2))
+        return 0
     from metalus_py.model.application import Application
 
     schema = Application.model_json_schema(by_alias=True)
@@ -470,7 +540,21 @@ def cmd_steps(line: CommandLine) -> int:
     return 0
 
 
+def _lazy(module: str, name: str) -> Callable[[CommandLine], int]:
+    """A command implemented in another package, imported when it runs."""
+
+    def handler(line: CommandLine) -> int:
+        import importlib
+
+        return int(getattr(importlib.import_module(module), name)(line))
+
+    return handler
+
+
 COMMANDS: dict[str, Callable[[CommandLine], int]] = {
+    "schedule": _lazy("metalus_py.cli.schedule_commands", "cmd_schedule"),
+    "scheduler": _lazy("metalus_py.cli.schedule_commands", "cmd_scheduler"),
+    "prune": _lazy("metalus_py.cli.schedule_commands", "cmd_prune"),
     "resume": cmd_resume,
     "retrigger": cmd_retrigger,
     "kill": cmd_kill,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,8 @@ class RecordedRun:
     executions: list[ExecutionRecord]
     steps: list[StepRunRecord]
     pipelines: dict[tuple[str, str], PipelineRecord]
+    #: ``{"host", "pid"}`` of the worker that last started each execution key (distributed runs).
+    workers: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, store: StateStore, run_id: str) -> RecordedRun:
@@ -35,7 +37,8 @@ class RecordedRun:
         if run is None:
             raise KeyError(run_id)
         pipelines = {(p.execution_key, p.pipeline_id): p for p in store.list_pipelines(run_id=run_id)}
-        return cls(run, store.list_executions(run_id=run_id), store.list_steps(run_id=run_id), pipelines)
+        return cls(run, store.list_executions(run_id=run_id), store.list_steps(run_id=run_id), pipelines,
+                   _workers(store, run_id))
 
     @property
     def run_id(self) -> str:
@@ -61,6 +64,8 @@ class RecordedRun:
                 "startedAt": execution.started_at,
                 "endedAt": execution.ended_at,
                 "pipelines": {},
+                **({"worker": self.workers[execution.execution_key]}
+                   if execution.execution_key in self.workers else {}),
             }
         for (key, pipeline_id), record in self.pipelines.items():
             entry = executions.setdefault(key, {"executionId": key, "status": "UNKNOWN", "pipelines": {}})
@@ -118,7 +123,9 @@ class RecordedRun:
             reason = f"  - {execution.get('reason')}" if execution.get("reason") else ""
             seconds = _seconds(execution.get("startedAt"), execution.get("endedAt"))
             timing = f" {seconds:.3f}s" if seconds is not None else ""
-            lines.append(f"  execution {key}: {execution.get('status')}{timing}{reason}")
+            worker = execution.get("worker")
+            where = f" on {worker.get('host')}:{worker.get('pid')}" if isinstance(worker, dict) else ""
+            lines.append(f"  execution {key}: {execution.get('status')}{timing}{where}{reason}")
             for pipeline_id, pipeline in execution["pipelines"].items():
                 seconds = pipeline.get("durationSeconds")
                 timing = f" {seconds:.3f}s" if seconds is not None else ""
@@ -131,6 +138,18 @@ class RecordedRun:
                         f"      step {path}: {step['status']} attempts={step['attempts']}{took}{metrics}{error}"
                     )
         return "\n".join(lines)
+
+
+def _workers(store: StateStore, run_id: str) -> dict[str, Any]:
+    """Which worker started each execution key, from the run's ``execution_started`` events."""
+    found: dict[str, Any] = {}
+    for record in store.list_events(run_id=run_id):
+        event = record.event
+        worker = (event.get("data") or {}).get("worker") if event.get("event") == "execution_started" else None
+        if worker:
+            key = str(event.get("executionId", "")) + "".join(f"[{i}]" for i in event.get("forkIndex") or [])
+            found[key] = worker
+    return found
 
 
 def _metrics_text(metrics: Any) -> str:

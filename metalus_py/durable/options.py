@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from metalus_py.events import Listener
 
@@ -18,5 +19,7 @@ class RunOptions:
     lease_ttl: float = 30.0
     strict: bool = False
     root_executions: list[str] | None = None
+    #: ``"local"``, ``"dask"``, an ``ExecutorChoice`` or an executor object (None: ``METALUS_EXECUTOR``, else local)
+    executor: Any = None
     #: ``"EXEC.PIPELINE.STEP"``: pause the run after that step (reason ``until EXEC.PIPELINE.STEP``).
     until: str | None = None

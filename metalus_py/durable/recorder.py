@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from metalus_py.events import RunEvent
 from metalus_py.state import StateStore
@@ -24,30 +25,76 @@ def _key(event: RunEvent) -> str:
 class StoreRecorder:
     """Appends events to the store and keeps execution and pipeline rows up to date.
 
-    Step events are written in batches (one transaction per ``batch_size`` events, and whenever
-    an execution, pipeline or application event arrives); :meth:`flush` writes what is left.
-    Step states themselves are never batched: the journal records each step as it ends.
+    Step events are written in batches (one transaction per ``batch_size`` events, whenever an
+    execution, pipeline or application event arrives, and at the latest ``max_delay`` seconds
+    after the first buffered one, so a live monitor sees them promptly); :meth:`flush` writes
+    what is left. Step states themselves are never batched: the journal records each step as it
+    ends.
     """
 
-    def __init__(self, store: StateStore, run_id: str, *, batch_size: int = 256) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        run_id: str,
+        *,
+        batch_size: int = 256,
+        flush_every: float | None = None,
+        max_delay: float = 0.25,
+    ) -> None:
         self.store = store
         self.run_id = run_id
         self.batch_size = batch_size
+        #: With a value, other events flush at most this often (seconds): the caller flushes at the end.
+        self.flush_every = flush_every
+        self.max_delay = max_delay
+        self._flushed_at = time.monotonic()
         self._pending: list[dict[str, object]] = []
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one writer at a time keeps sequence numbers in event order
+        self._flusher: threading.Thread | None = None
+        self._written: set[int] = set()
+
+    def written(self, seq: int) -> bool:
+        """Whether this recorder appended event ``seq`` (other processes append to the same log)."""
+        with self._lock:
+            return seq in self._written
 
     def flush(self) -> None:
         """Write the buffered events (in the order they happened)."""
-        with self._lock:
-            pending, self._pending = self._pending, []
+        with self._write_lock:
+            with self._lock:
+                pending, self._pending = self._pending, []
+                self._flushed_at = time.monotonic()
             if pending:
-                self.store.append_events(run_id=self.run_id, events=pending)
+                self._written.update(self.store.append_events(run_id=self.run_id, events=pending))
+
+    def _flush_loop(self) -> None:
+        """Write buffered events every ``max_delay`` seconds; end after a quiet second."""
+        idle = 0.0
+        while True:
+            time.sleep(self.max_delay)
+            with self._lock:
+                if not self._pending:
+                    idle += self.max_delay
+                    if idle >= 1.0:
+                        self._flusher = None
+                        return
+                    continue
+            idle = 0.0
+            try:
+                self.flush()
+            except Exception:  # a timed flush never ends the run; the final flush reports failures
+                _LOG.exception("writing buffered events of run %s failed", self.run_id)
 
     def on_event(self, event: RunEvent) -> None:
         with self._lock:
             self._pending.append(event.to_dict())
             full = len(self._pending) >= self.batch_size
-        if full or not event.kind.startswith("step_"):
+            due = self.flush_every is None or time.monotonic() - self._flushed_at >= self.flush_every
+            if self._flusher is None:
+                self._flusher = threading.Thread(target=self._flush_loop, name=f"events-{self.run_id}", daemon=True)
+                self._flusher.start()
+        if full or (due and not event.kind.startswith("step_")):
             self.flush()
         if event.kind.startswith("execution_") and event.execution_id is not None:
             status = _EXECUTION_STATUS.get(event.kind) or event.status or "ERROR"

@@ -7,13 +7,15 @@ events through :class:`StoreRecorder`, and watches the store for kill requests.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import logging
 import os
 import socket
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from metalus_py.api import build_services, load_document, run_prepared, validate_application
@@ -59,8 +61,14 @@ def start_run(
     run_id: str | None = None,
     options: RunOptions | None = None,
     validated: ValidationReport | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    executor: Any = None,
 ) -> RunResult | RecordedRun:
     """Validate (unless ``validated`` is the report of that already), record and run an application.
+
+    ``metadata`` is recorded with the run (e.g. its schedule and events file).
+    ``executor`` (or ``options.executor``): ``"local"``, ``"dask"``, an ``ExecutorChoice`` or an
+    executor object; a name is built (a dask scheduler connected) before anything is recorded.
 
     With ``run_id`` of a run already recorded: a COMPLETE run is returned as recorded (idempotent
     submission: nothing runs); any other (failed, paused, killed, interrupted) is resumed.
@@ -68,7 +76,12 @@ def start_run(
     Raises:
         ApplicationValidationError: invalid input (nothing recorded).
     """
-    options = options or RunOptions()
+    options = _with_executor(options, executor)
+    if not _executor_ready(options):
+        with _executor_opened(options, parameters) as ready:
+            return start_run(
+                store, location, parameters, run_id=run_id, options=ready, validated=validated, metadata=metadata
+            )
     if run_id is not None:
         check_run_id(run_id)
         existing = store.get_run(run_id=run_id)
@@ -95,7 +108,7 @@ def start_run(
             application_json=json.dumps(protect_secret_values(document)),
             parameters=redact_secrets(protect_secret_values(dict(parameters))), persist_policy=policy,
             artifact_root=artifact_root or store.default_artifact_root(run_id=run_id),
-            metadata={"source": location},
+            metadata={**(metadata or {}), "source": location},
         )
     except RunExistsError as exc:  # the same id submitted at the same moment by another process
         raise ApplicationError(
@@ -114,9 +127,10 @@ def _document_or_none(location: str) -> Any:
 
 def resume_run(
     store: StateStore, run_id: str, parameters: Mapping[str, Any], *, options: RunOptions | None = None,
-    resubmitted: Any = None,
+    executor: Any = None, resubmitted: Any = None,
 ) -> RunResult | RecordedRun:
-    """Run again what did not complete, restoring finished outputs and globals.
+    """Run again what did not complete, restoring finished outputs and globals (with ``executor``, as
+    :func:`start_run`: the executor of this command, not the one the run started with).
 
     ``resubmitted``: the application document submitted again with the same run id; secret
     values stored redacted are taken from it.
@@ -124,11 +138,13 @@ def resume_run(
     Raises:
         ApplicationError: no such run, or the run is live in another process.
     """
-    options = options or RunOptions()
+    options = _with_executor(options, executor)
     record = _get(store, run_id)
     if record.status == "COMPLETE":
         return recorded_result(store, record)
-    return _execute(store, run_id, options, changes=parameters, resubmitted=resubmitted)
+    refuse_pruned(record, "resumed")
+    with _executor_opened(options, parameters) as ready:
+        return _execute(store, run_id, ready, changes=parameters, resubmitted=resubmitted)
 
 
 def retrigger_run(
@@ -138,27 +154,54 @@ def retrigger_run(
     parameters: Mapping[str, Any],
     *,
     options: RunOptions | None = None,
-    new_run_id: str | None = None,
     live: Mapping[str, Any] | None = None,
+    executor: Any = None,
+    new_run_id: str | None = None,
     document: Any = None,
 ) -> RunResult:
     """A new run (``new_run_id``, else a fresh id) that reuses ``run_id``'s results before ``start``
     and recomputes from there.
 
-    ``live`` parameters reach the steps as they are and are not stored (see :func:`execute_recorded`);
-    like ``parameters`` they give again secret values that were stored redacted. ``document``: the
+    ``live`` parameters reach the steps as they are and are not stored (see :func:`execute_recorded`;
+    the local executor only: a distributed run's workers see the recorded parameters); like
+    ``parameters`` they give again secret values that were stored redacted. ``document``: the
     application document in clear, when the caller has it (secret globals stored redacted are taken from it).
     """
-    options = options or RunOptions()
+    options = _with_executor(options, executor)
+    if not _executor_ready(options):
+        with _executor_opened(options, parameters) as ready:
+            return retrigger_run(store, run_id, start, parameters, options=ready, live=live, new_run_id=new_run_id,
+                                 document=document)
+    new_id, plain = _prepare_retrigger(store, run_id, start, parameters, live=live, new_run_id=new_run_id,
+                                       document=document)
+    return _execute(store, new_id, options, plain=plain, live=live)
+
+
+def prepare_retrigger(
+    store: StateStore, run_id: str, start: str, parameters: Mapping[str, Any], *, live: Mapping[str, Any] | None = None,
+    new_run_id: str | None = None,
+) -> str:
+    """Record the new run of a retrigger (reused steps copied) without running it; returns its id.
+
+    ``resume_run`` on that id then runs it (the monitor does so in another process).
+    """
+    return _prepare_retrigger(store, run_id, start, parameters, live=live, new_run_id=new_run_id)[0]
+
+
+def _prepare_retrigger(
+    store: StateStore, run_id: str, start: str, parameters: Mapping[str, Any], *, live: Mapping[str, Any] | None = None,
+    new_run_id: str | None = None, document: Any = None,
+) -> tuple[str, tuple[Any, dict[str, Any]]]:
+    """The new run's id, and its document and parameters in clear."""
     source = _get(store, run_id)
+    refuse_pruned(source, "re-triggered")
     point = RetriggerPoint.parse(start)
     where = f"retrigger of run {run_id}"
     live = dict(live or {})
     given = {**parameters, **live}
-    clear = document
-    document = restore_secret_values(json.loads(source.application_json), given, where=where, fallback=clear)
+    clear = restore_secret_values(json.loads(source.application_json), given, where=where, fallback=document)
     params = {**restore_secret_values(source.effective_parameters, given, where=where), **parameters}
-    application = Application.model_validate(document)
+    application = Application.model_validate(clear)
     prepared = prepare_application(application, source.metadata.get("source", ""), {**params, **live})
     keep = kept_steps(prepared, store.list_steps(run_id=run_id), point)
     new_id = check_run_id(new_run_id) if new_run_id else uuid.uuid4().hex[:12]
@@ -169,7 +212,44 @@ def retrigger_run(
         metadata={**source.metadata, "retriggeredFrom": start},
     )
     store.copy_completed_steps(source_run_id=run_id, target_run_id=new_id, steps=[r.key for r in keep])
-    return _execute(store, new_id, options, plain=(document, params), live=live)
+    return new_id, (clear, params)
+
+
+def refuse_pruned(record: RunRecord, action: str) -> None:
+    """A pruned run has lost its artifacts and events: it cannot be resumed or re-triggered.
+
+    Raises:
+        ApplicationError: the run was pruned (``metalus prune``).
+    """
+    pruned = record.metadata.get("pruned")
+    if pruned:
+        when = pruned.get("at", "?") if isinstance(pruned, dict) else "?"
+        raise ApplicationError(
+            f"run {record.run_id} was pruned at {when} (`metalus prune` deleted its artifacts and event file; "
+            f"its record is kept as a summary): it cannot be {action}. Start a new run instead"
+        )
+
+
+def _with_executor(options: RunOptions | None, executor: Any) -> RunOptions:
+    options = options or RunOptions()
+    return dataclasses.replace(options, executor=executor) if executor is not None else options
+
+
+def _executor_ready(options: RunOptions) -> bool:
+    """Whether ``options.executor`` is an executor object (not a name still to build)."""
+    return hasattr(options.executor, "open_backend")
+
+
+@contextlib.contextmanager
+def _executor_opened(options: RunOptions, parameters: Mapping[str, Any]) -> Iterator[RunOptions]:
+    """Options whose executor is built (and closed after) when it was given by name."""
+    from metalus_py.executors import executor_scope
+
+    if _executor_ready(options):
+        yield options
+        return
+    with executor_scope(options.executor, workers=options.max_workers, parameters=parameters) as executor:
+        yield dataclasses.replace(options, executor=executor)
 
 
 def _get(store: StateStore, run_id: str) -> RunRecord:
@@ -242,13 +322,22 @@ def _execute(
         if options.until:
             services.stop_after = options.until
             services.only_executions = _needed_for(prepared, options.until)
-        watcher = KillWatcher(store, run_id, services.kill)
+        executor = options.executor
+        distributed = executor is not None and getattr(executor, "name", "local") != "local"
+        durable = _recorded_context(store, record, owner, options, recorder, services.max_workers,
+                                    persist=artifacts is not None) if distributed else None
+        # Workers read kill requests from the store themselves: a distributed run leaves them pending.
+        watcher = KillWatcher(store, run_id, services.kill, acknowledge=not distributed)
+        if distributed:
+            watcher.acknowledge_pending()  # requests left by an earlier session are not for this one
         watcher.start()
         try:
-            result = run_prepared(prepared, services=services, run_id=run_id,
+            result = run_prepared(prepared, services=services, run_id=run_id, executor=executor, durable=durable,
                                   root_executions=options.root_executions or _roots(parameters))
         finally:
             watcher.stop()
+            if distributed:
+                watcher.acknowledge_pending()
             recorder.flush()
         result.extra.update(restoredSteps=journal.restored, executedSteps=journal.executed)
         journal.end_unfinished(killed=result.status == "KILLED", reason=f"the run ended {result.status}")
@@ -263,6 +352,28 @@ def _execute(
         raise
     finally:
         keeper.stop(release=True)
+
+
+def _recorded_context(
+    store: StateStore, record: RunRecord, owner: str, options: RunOptions, recorder: StoreRecorder,
+    max_workers: int, *, persist: bool,
+) -> Any:
+    """What a distributed executor's tasks carry: absolute state and artifact locations, the run."""
+    from metalus_py.executors.context import RecordedRunContext
+    from metalus_py.executors.recipe import RunReference
+
+    source = record.metadata.get("source", "")
+    if source and "://" not in source:
+        source = os.path.abspath(source)
+    root = record.artifact_root or store.default_artifact_root(run_id=record.run_id)
+    if "://" not in root:
+        root = os.path.abspath(root)
+    reference = RunReference.build(
+        run_id=record.run_id, owner=owner, state_url=store.url, artifact_root=root, persist=persist,
+        application_json=record.application_json, source=source, parameters=record.effective_parameters,
+        max_workers=max_workers,
+    )
+    return RecordedRunContext(store, reference, listeners=list(options.listeners), recorder=recorder)
 
 
 def _needed_for(prepared: Any, until: str) -> frozenset[str]:
@@ -336,8 +447,11 @@ def recorded_result(store: StateStore, record: RunRecord) -> RecordedRun:
 class KillWatcher:
     """Polls the store for kill requests and flips the run's kill switch."""
 
-    def __init__(self, store: StateStore, run_id: str, switch: KillSwitch, interval: float = 0.25) -> None:
+    def __init__(
+        self, store: StateStore, run_id: str, switch: KillSwitch, interval: float = 0.25, *, acknowledge: bool = True
+    ) -> None:
         self.store, self.run_id, self.switch, self.interval = store, run_id, switch, interval
+        self.acknowledge = acknowledge
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"kill-watch-{run_id}", daemon=True)
 
@@ -356,6 +470,12 @@ class KillWatcher:
                         self.switch.kill_step(request.target)
                     else:
                         self.switch.kill_run()
-                    self.store.acknowledge_kill(request_id=request.request_id)
+                    if self.acknowledge:
+                        self.store.acknowledge_kill(request_id=request.request_id)
             except Exception:  # the watcher must never end the run
                 _LOG.exception("kill watcher of run %s failed to poll", self.run_id)
+
+    def acknowledge_pending(self) -> None:
+        """Mark every pending kill request of the run handled."""
+        for request in self.store.pending_kills(run_id=self.run_id):
+            self.store.acknowledge_kill(request_id=request.request_id)

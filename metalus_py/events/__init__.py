@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -108,3 +111,21 @@ class EventBus:
                 listener.on_event(event)
             except Exception:  # a listener never breaks a run
                 _LOG.exception("listener %r failed on %s", listener, event.kind)
+
+
+_AMBIENT: ContextVar[tuple[Listener, ...]] = ContextVar("metalus_ambient_listeners", default=())
+
+
+def ambient_listeners() -> tuple[Listener, ...]:
+    """Listeners added by :func:`listening` around the current code (every run started there gets them)."""
+    return _AMBIENT.get()
+
+
+@contextmanager
+def listening(*listeners: Listener) -> Iterator[None]:
+    """Give ``listeners`` to every run started inside the ``with`` block (e.g. a notebook's live view)."""
+    token = _AMBIENT.set((*_AMBIENT.get(), *listeners))
+    try:
+        yield
+    finally:
+        _AMBIENT.reset(token)

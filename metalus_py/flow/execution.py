@@ -50,6 +50,8 @@ class ExecutionOutcome:
     pipelines: dict[str, PipelineRecord] = field(default_factory=dict)
     started_at: float = field(default_factory=now)
     ended_at: float | None = None
+    #: ``{"host", "pid"}`` of the worker process that ran it (distributed executors only).
+    worker: dict[str, Any] | None = None
 
     @property
     def favourable(self) -> bool:

@@ -196,14 +196,17 @@ class Application:
             ApplicationValidationError: the application is invalid (nothing ran).
             UnknownStepError: ``until`` names no step (with did-you-mean).
         """
+        from metalus_py.notebook.live import live_progress
+
         values = {**dict(parameters or {}), **globals}
         store = store_for(state)
-        if store is None:
-            if until is not None:
-                raise ValueError("until= needs a state store (the paused run is resumed from it), not state='none'")
-            result = run_application(self.to_dict(), values, source=self.source)
-            return NotebookResult.of(result, document=self.to_dict())
-        return run_incremental(self.to_dict(), values, source=self.source, store=store, until=until, fresh=fresh)
+        if store is None and until is not None:
+            raise ValueError("until= needs a state store (the paused run is resumed from it), not state='none'")
+        with live_progress(self.to_dict()):  # a live view in the cell when run from a notebook
+            if store is None:
+                result = run_application(self.to_dict(), values, source=self.source)
+                return NotebookResult.of(result, document=self.to_dict())
+            return run_incremental(self.to_dict(), values, source=self.source, store=store, until=until, fresh=fresh)
 
     def run_step(self, name: str, /, *, globals: Mapping[str, Any] | None = None, **params: Any) -> Any:  # noqa: A002
         """Run one step (``"EXEC.PIPELINE.STEP"``) or one pipeline (``"EXEC.PIPELINE"``) alone.

@@ -1,4 +1,4 @@
-"""The execution plan of an application as a text diagram or a mermaid flowchart (for Jupyter).
+"""The execution plan of an application as an SVG picture, a text diagram or a mermaid flowchart (Jupyter).
 
 Works from the application document itself (no validation needed), so a half-built
 application can be looked at too. Pipelines are found in the execution's own ``pipelines``,
@@ -94,7 +94,7 @@ def render_mermaid(document: Mapping[str, Any]) -> str:
 
 
 class PlanView:
-    """An application's plan; Jupyter shows the text diagram with the mermaid source beside it."""
+    """An application's plan; Jupyter shows it as an SVG graph, with the text diagram and mermaid source."""
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         self.document = document
@@ -113,10 +113,21 @@ class PlanView:
     def _repr_markdown_(self) -> str:
         return f"```mermaid\n{self.mermaid()}\n```"
 
+    def svg(self) -> str:
+        """The execution graph as an SVG picture (laid out here, no renderer needed)."""
+        from metalus_py.plan.layout import plan_graph
+        from metalus_py.plan.svg import plan_svg
+
+        return plan_svg(plan_graph(self.document))
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
     def _repr_html_(self) -> str:
         return (
-            '<div class="metalus-plan"><pre style="line-height:1.3">'
-            f"{html.escape(self.text())}</pre>"
+            f'<div class="metalus-plan">{self.svg()}'
+            '<details><summary>executions, pipelines and steps</summary><pre style="line-height:1.3">'
+            f"{html.escape(self.text())}</pre></details>"
             "<details><summary>mermaid diagram source (paste into any mermaid renderer)</summary>"
             f'<pre class="mermaid">{html.escape(self.mermaid())}</pre></details></div>'
         )

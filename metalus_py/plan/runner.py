@@ -3,7 +3,10 @@
 Execution *instances* are keyed by id and fork indices (``Fork1[2]``). A fork instance, once
 its parents are done, evaluates ``forkByValues`` and spawns one instance per value of itself
 and (as they become ready) of every execution in its scope; the join waits for all of them.
-Instances run on a pluggable :class:`ExecutionBackend`; the scheduler itself only decides.
+The scheduler only decides: it hands each ready instance (:class:`ReadyExecution`: which
+execution, which fork value, which parent instances feed it) to an :class:`ExecutionBackend`,
+which runs it in this process (``metalus_py.executors.local``) or on a cluster
+(``metalus_py.executors.dask``).
 """
 
 from __future__ import annotations
@@ -11,51 +14,42 @@ from __future__ import annotations
 import logging
 import queue
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from metalus_py.base.records import ErrorInfo, now
 from metalus_py.events import RunEvent
-from metalus_py.flow.execution import ExecutionOutcome, ExecutionSpec, run_execution
+from metalus_py.flow.execution import ExecutionOutcome
 from metalus_py.mapping import resolve_text
 from metalus_py.mapping.extract import extract_path
 from metalus_py.mapping.syntax import PREFIXES, has_template
 from metalus_py.plan.graph import ExecutionGraph
-from metalus_py.plan.injection import FORK_INDEX, FORK_VALUE, inject, merged_view, parent_view
+from metalus_py.plan.injection import FORK_INDEX, FORK_VALUE
 from metalus_py.plan.setup import PreparedApplication
+from metalus_py.plan.work import Index, ParentInput, ReadyExecution, instance_key, parse_instance_key
 from metalus_py.steps.context import PipelineContext, PipelineParameters
 from metalus_py.steps.runtime import RunServices
 
 _LOG = logging.getLogger("metalus_py.plan")
 
-Index = tuple[int, ...]
-
-
-def instance_key(execution_id: str, index: Index) -> str:
-    return execution_id + "".join(f"[{i}]" for i in index)
+__all__ = ["ExecutionBackend", "PlanRunner", "PlanState", "instance_key"]
 
 
 class ExecutionBackend(Protocol):
-    """Runs execution instances; a local thread pool now, a distributed engine later."""
+    """Runs ready execution instances (see :mod:`metalus_py.executors`)."""
 
-    def submit(self, spec: ExecutionSpec) -> Future[ExecutionOutcome]: ...
+    def input_globals(self, work: ReadyExecution) -> dict[str, Any]:
+        """The globals ``work`` starts with (the planner evaluates ``forkByValues`` against them)."""
+        ...
 
-    def shutdown(self) -> None: ...
-
-
-class LocalBackend:
-    """Runs executions on a bounded thread pool in this process."""
-
-    def __init__(self, services: RunServices, max_workers: int) -> None:
-        self._services = services
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="execution")
-
-    def submit(self, spec: ExecutionSpec) -> Future[ExecutionOutcome]:
-        return self._pool.submit(run_execution, spec, self._services)
+    def submit(self, work: ReadyExecution) -> Future[ExecutionOutcome]:
+        """Start running ``work``; the future gives its outcome (never raises for step failures)."""
+        ...
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop: cancel what has not started, wait for what runs."""
+        ...
 
 
 @dataclass
@@ -108,17 +102,12 @@ class PlanRunner:
             try:
                 outcome = future.result()
             except Exception as exc:  # the backend itself failed
-                execution_id, index = self._parse_key(key)
+                execution_id, index = parse_instance_key(key)
                 outcome = self._synthetic(execution_id, index, "ERROR", f"execution could not run: {exc}")
                 outcome.error = ErrorInfo(type(exc).__name__, str(exc))
             self._record(outcome)
         self._report_unreached()
         return self.state.outcomes
-
-    def _parse_key(self, key: str) -> tuple[str, Index]:
-        base, _, rest = key.partition("[")
-        indexes = tuple(int(p) for p in ("[" + rest).replace("]", "").split("[")[1:]) if rest else ()
-        return base, indexes
 
     def _record(self, outcome: ExecutionOutcome) -> None:
         self.state.outcomes[outcome.key] = outcome
@@ -179,18 +168,18 @@ class PlanRunner:
         key = "launch:" + instance_key(execution_id, index) if is_fork_launch else instance_key(execution_id, index)
         if key in self.state.queued or (not is_fork_launch and key in self.state.outcomes):
             return
-        parents: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        parents: list[ParentInput] = []
         blocked: list[str] = []
         if not as_root:
             for parent in self.graph.parents[execution_id]:
                 found = self._parent_outcomes(execution_id, index, parent)
                 if found is None:
                     return  # not ready yet
-                views, reasons = found
+                parent_input, reasons = found
                 if reasons:
                     blocked.extend(reasons)
-                else:
-                    parents.append((parent, *views))
+                elif parent_input is not None:
+                    parents.append(parent_input)
         self.state.queued.add(key)
         only = self.services.only_executions
         if not blocked and only is not None and execution_id not in only:
@@ -202,18 +191,16 @@ class PlanRunner:
                 self.state.fork_sizes[instance_key(execution_id, index)] = 0
             self._record(self._synthetic(execution_id, index, "BLOCKED", reason))
             return
-        prepared = self.prepared.executions[execution_id]
-        kind = self.graph.kinds[execution_id]
-        globals_ = inject(prepared.globals, parents, inherit_fork_value=kind not in ("fork", "join"))
+        work = ReadyExecution(execution_id, index, parents, self.graph.kinds[execution_id])
         if is_fork_launch:
-            self._launch_fork(execution_id, index, globals_)
+            self._launch_fork(work)
             return
-        self._submit(execution_id, index, globals_)
+        self._submit(work)
 
     def _parent_outcomes(
         self, child: str, index: Index, parent: str
-    ) -> tuple[tuple[dict[str, Any], dict[str, Any]], list[str]] | None:
-        """The parent's view for the child, ``([], reasons)`` when it blocks, ``None`` when not done."""
+    ) -> tuple[ParentInput | None, list[str]] | None:
+        """Which parent instances feed the child, ``(None, reasons)`` when it blocks, ``None`` when not done."""
         parent_chain = self.graph.chains.get(parent, ())
         if self.graph.kinds[child] == "join" and len(parent_chain) > len(self.graph.chains[child]):
             fork = parent_chain[-1]
@@ -222,7 +209,7 @@ class PlanRunner:
                 return None
             launch = self.state.outcomes.get(instance_key(fork, index))
             if launch is not None and not launch.favourable:
-                return ({}, {}), [f"fork {fork!r} {launch.status}: {launch.reason}"]
+                return None, [f"fork {fork!r} {launch.status}: {launch.reason}"]
             if self.state.finished_values.get(instance_key(parent, index), 0) < size:
                 return None  # counted first: the join is considered once per finished value
             outcomes = [self.state.outcomes.get(instance_key(parent, index + (i,))) for i in range(size)]
@@ -230,14 +217,15 @@ class PlanRunner:
                 return None
             bad = [i for i, o in enumerate(outcomes) if o is not None and not o.favourable]
             if bad:
-                return ({}, {}), [f"fork {fork!r} value(s) {bad} of {parent!r} did not complete"]
-            return (merged_view(outcomes, *self._skeleton(parent, size)), {}), []
+                return None, [f"fork {fork!r} value(s) {bad} of {parent!r} did not complete"]
+            keys = tuple(instance_key(parent, index + (i,)) for i in range(size))
+            return ParentInput(parent, keys, True, self._skeleton(parent, size), tuple(outcomes)), []
         outcome = self.state.outcomes.get(instance_key(parent, index[: len(parent_chain)]))
         if outcome is None:
             return None
         if not outcome.favourable:
-            return ({}, {}), [f"parent {outcome.key!r} is {outcome.status}"]
-        return (parent_view(outcome), outcome.globals), []
+            return None, [f"parent {outcome.key!r} is {outcome.status}"]
+        return ParentInput(parent, (outcome.key,), outcomes=(outcome,)), []
 
     def _skeleton(self, execution_id: str, size: int) -> tuple[dict[str, list[str]], list[str]]:
         """The step ids and global names an execution would produce (for an empty fork's join)."""
@@ -248,14 +236,22 @@ class PlanRunner:
         return steps, [*prepared.globals, FORK_VALUE, FORK_INDEX]
 
     # -- launching -------------------------------------------------------------------------
-    def _launch_fork(self, fork: str, index: Index, globals_: dict[str, Any]) -> None:
+    def _launch_fork(self, work: ReadyExecution) -> None:
+        fork, index = work.execution_id, work.index
         prepared = self.prepared.executions[fork]
         expression = prepared.execution.fork_by_values or ""
-        values = self._fork_values(expression, globals_)
         launch_key = instance_key(fork, index)
+        failure: str | None
+        try:
+            globals_ = self.backend.input_globals(work)
+        except Exception as exc:  # parents' results could not be read back (distributed executors)
+            globals_, failure = {}, f"fork execution {fork}: its parents' results cannot be read: {exc}"
+        else:
+            failure = None
+        values = self._fork_values(expression, globals_) if failure is None else None
         if not isinstance(values, list | tuple):
             self.state.fork_sizes[launch_key] = 0
-            reason = f"fork execution {fork} forkByValues {expression} does not point to a valid list"
+            reason = failure or f"fork execution {fork} forkByValues {expression} does not point to a valid list"
             outcome = self._synthetic(fork, index, "ERROR", reason)
             outcome.error = ErrorInfo("ForkValuesError", reason)
             self._record(outcome)
@@ -266,10 +262,7 @@ class PlanRunner:
             self._consider(join, index)
             return
         for i, value in enumerate(values):
-            value_globals = dict(globals_)
-            value_globals[FORK_VALUE] = value
-            value_globals[FORK_INDEX] = i
-            self._submit(fork, index + (i,), value_globals)
+            self._submit(work.for_value(i, value))
 
     def _fork_values(self, expression: str, globals_: dict[str, Any]) -> Any:
         if expression and (expression[0] in PREFIXES or has_template(expression)):
@@ -277,24 +270,13 @@ class PlanRunner:
             return resolve_text(expression, ctx)
         return extract_path(globals_, expression.split("."), methods_enabled=False)
 
-    def _submit(self, execution_id: str, index: Index, globals_: dict[str, Any]) -> None:
-        prepared = self.prepared.executions[execution_id]
-        key = instance_key(execution_id, index)
+    def _submit(self, work: ReadyExecution) -> None:
+        key = work.key
         if self.services.kill.run_killed:
-            self._record(self._synthetic(execution_id, index, "KILLED", "the run was killed"))
+            self._record(self._synthetic(work.execution_id, work.index, "KILLED", "the run was killed"))
             return
-        spec = ExecutionSpec(
-            key=key,
-            execution_id=execution_id,
-            fork_index=list(index) if index else None,
-            globals=globals_,
-            parameters=prepared.parameters,
-            pipelines=prepared.pipelines,
-            evaluation_pipelines=[] if prepared.execution.kind == "join" else prepared.evaluation_pipelines,
-            initial_pipeline_id=prepared.execution.initial_pipeline_id,
-        )
         self.state.queued.add(key)
-        future = self.backend.submit(spec)
+        future = self.backend.submit(work)
         self.state.running[future] = key
         future.add_done_callback(self._finished.put)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from metalus_py.state._schedule_schema import SCHEDULE_DDL
+
 SCHEMA_VERSION: Final = 1
 
 RUN_COLUMNS: Final = (
@@ -113,6 +115,14 @@ DDL: Final[tuple[str, ...]] = (
         acknowledged_at TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS metalus_kill_run ON metalus_kill (run_id, acknowledged_at)",
+    """CREATE TABLE IF NOT EXISTS metalus_execution_attempt (
+        run_id TEXT NOT NULL,
+        execution_key TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        worker TEXT NOT NULL,
+        claimed_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, execution_key, attempt)
+    )""",
     """CREATE TABLE IF NOT EXISTS metalus_lease (
         run_id TEXT PRIMARY KEY,
         owner TEXT NOT NULL,
@@ -121,6 +131,7 @@ DDL: Final[tuple[str, ...]] = (
         expires_at DOUBLE PRECISION NOT NULL,
         released INTEGER NOT NULL DEFAULT 0
     )""",
+    *SCHEDULE_DDL,
 )
 
 #: Tables holding one run's rows, deleted by ``delete_run``.
@@ -132,5 +143,6 @@ RUN_TABLES: Final = (
     "metalus_event",
     "metalus_kill",
     "metalus_lease",
+    "metalus_execution_attempt",
     "metalus_run",
 )

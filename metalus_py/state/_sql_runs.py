@@ -15,8 +15,8 @@ from metalus_py.state._schema import (
     RUN_COLUMNS,
     RUN_TABLES,
 )
+from metalus_py.state._sql_attempts import AttemptsMixin
 from metalus_py.state._sqlcore import (
-    SqlCore,
     Tx,
     change_from_row,
     dumps,
@@ -39,7 +39,7 @@ from metalus_py.state.records import (
 from metalus_py.state.status import ExecutionStatus, PipelineStatus, RunStatus
 
 
-class RunsMixin(SqlCore):
+class RunsMixin(AttemptsMixin):
     """Runs, parameter changes, executions, pipelines, events and kill requests."""
 
     # -- runs -----------------------------------------------------------------------------

@@ -161,6 +161,7 @@ def write_artifact(
     *,
     frame_format: FrameFormat = "arrow",
     storage_options: Mapping[str, Any] | None = None,
+    fsync: bool = True,
 ) -> dict[str, Any]:
     """Write one value atomically at ``url`` + a suffix chosen by format.
 
@@ -169,6 +170,8 @@ def write_artifact(
         url: fsspec URL of the artifact without suffix (its folder is created).
         frame_format: ``arrow`` (Arrow IPC) or ``parquet`` for frames and tables.
         storage_options: fsspec options for the filesystem.
+        fsync: flush a local file to disk before the rename (off for artifacts that are rebuilt
+            anyway after a crash; the rename keeps the write atomic for readers either way).
 
     Returns:
         The output reference; ``None`` gives an inline reference and writes nothing.
@@ -189,7 +192,8 @@ def write_artifact(
             with open(tmp, "wb") as f:
                 writer(f)
                 f.flush()
-                os.fsync(f.fileno())
+                if fsync:
+                    os.fsync(f.fileno())
             os.replace(tmp, path)
         else:
             with fs.open(tmp, "wb") as f:

@@ -25,6 +25,7 @@ from psycopg import sql
 from metalus_py.base.run_ids import check_run_id
 from metalus_py.state._schema import DDL, SCHEMA_VERSION
 from metalus_py.state._sql_runs import RunsMixin
+from metalus_py.state._sql_schedules import SchedulesMixin
 from metalus_py.state._sql_steps import StepsMixin
 from metalus_py.state._sqlcore import Row, ThreadConnections
 from metalus_py.state.errors import StateError
@@ -76,7 +77,7 @@ def safe_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-class PostgresStateStore(RunsMixin, StepsMixin):
+class PostgresStateStore(RunsMixin, StepsMixin, SchedulesMixin):
     """A :class:`~metalus_py.state.protocol.StateStore` in a PostgreSQL database.
 
     Args:

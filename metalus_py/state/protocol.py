@@ -297,6 +297,20 @@ class StateStore(Protocol):
         """Every kill request of ``run_id``, handled or not, oldest first."""
         ...
 
+    # -- execution attempts (distributed executors) ---------------------------------------
+    def claim_execution_attempt(self, *, run_id: str, execution_key: str, attempt: int, worker: str) -> str | None:
+        """Claim attempt ``attempt`` of an execution instance for ``worker``.
+
+        Returns:
+            ``None`` when this call claimed it, else the worker that already holds it (a task
+            run a second time by the engine must not run the execution again).
+        """
+        ...
+
+    def execution_attempts(self, *, run_id: str) -> dict[str, int]:
+        """The highest attempt claimed so far per execution key of a run."""
+        ...
+
     # -- run lease ------------------------------------------------------------------------
     def acquire_lease(self, *, run_id: str, owner: str, ttl_seconds: float) -> LeaseResult:
         """Take the run's lease if it is free, expired, released, or already the owner's."""

@@ -23,6 +23,7 @@ from typing import Any
 from metalus_py.base.run_ids import check_run_id
 from metalus_py.state._schema import DDL, SCHEMA_VERSION
 from metalus_py.state._sql_runs import RunsMixin
+from metalus_py.state._sql_schedules import SchedulesMixin
 from metalus_py.state._sql_steps import StepsMixin
 from metalus_py.state._sqlcore import Row, ThreadConnections
 from metalus_py.state.errors import StateError
@@ -49,7 +50,7 @@ class _SqliteTx:
         return [tuple(r) for r in self._conn.execute(sql, tuple(params)).fetchall()]
 
 
-class SqliteStateStore(RunsMixin, StepsMixin):
+class SqliteStateStore(RunsMixin, StepsMixin, SchedulesMixin):
     """A :class:`~metalus_py.state.protocol.StateStore` in a SQLite file.
 
     Args:

@@ -1,0 +1,43 @@
+"""The local executor: execution instances on a bounded thread pool in this process."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from metalus_py.flow.execution import ExecutionOutcome, run_execution
+from metalus_py.plan.setup import PreparedApplication
+from metalus_py.plan.work import ReadyExecution, execution_spec, starting_globals, view_of
+from metalus_py.steps.runtime import RunServices
+
+
+class LocalBackend:
+    """Runs instances on threads; parents' outcomes are read from memory."""
+
+    def __init__(self, prepared: PreparedApplication, services: RunServices, max_workers: int) -> None:
+        self._prepared = prepared
+        self._services = services
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="execution")
+
+    def input_globals(self, work: ReadyExecution) -> dict[str, Any]:
+        views = [view_of(parent, parent.outcomes) for parent in work.parents]
+        return starting_globals(self._prepared.executions[work.execution_id].globals, work, views)
+
+    def submit(self, work: ReadyExecution) -> Future[ExecutionOutcome]:
+        spec = execution_spec(self._prepared, work, self.input_globals(work))
+        return self._pool.submit(run_execution, spec, self._services)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class LocalExecutor:
+    """``--executor local`` (the default): threads of this process, at most ``max_workers`` at once."""
+
+    name = "local"
+
+    def open_backend(self, prepared: PreparedApplication, services: RunServices, durable: Any = None) -> LocalBackend:
+        return LocalBackend(prepared, services, services.max_workers)
+
+    def close(self) -> None:
+        return None
