@@ -12,6 +12,7 @@ from metalus_py.api.results import RunResult
 from metalus_py.base.exceptions import ApplicationError
 from metalus_py.base.gctuning import relaxed_gc
 from metalus_py.base.records import PipelineRecord, now
+from metalus_py.base.run_ids import check_run_id
 from metalus_py.events import EventBus, Listener, ambient_listeners
 from metalus_py.flow.pipeline_flow import run_pipeline as _run_pipeline_flow
 from metalus_py.flow.tracker import StepTracker
@@ -27,12 +28,15 @@ from metalus_py.steps.runtime import MapPipelineManager, RunServices, StepJourna
 from metalus_py.validation import ValidationReport, validate_document, validate_file
 
 
-def _ensure_import_paths(source: str | None) -> None:
-    """Step packages are found from the current directory and the application's folder."""
-    candidates = [os.getcwd()]
-    if source and "://" not in source:
-        candidates.append(os.path.dirname(os.path.abspath(source)))
-    for path in candidates:
+def _ensure_import_paths(source: str | None = None) -> None:
+    """Step packages are found from the current directory and the operator's ``METALUS_STEPS_PATH``.
+
+    The application's own folder is never put on the import path (DESIGN §14): a file cannot
+    bring the code it runs. ``source`` is accepted for the callers' convenience and ignored.
+    """
+    extra = [p for p in os.environ.get("METALUS_STEPS_PATH", "").split(os.pathsep) if p]
+    for path in [os.getcwd(), *reversed(extra)]:
+        path = os.path.abspath(path)
         if path not in sys.path:
             sys.path.insert(0, path)
 
@@ -133,6 +137,8 @@ def run_application(
     from metalus_py.events.jsonlines import JsonLinesEventLog
 
     install_record_ids()
+    if run_id is not None:
+        check_run_id(run_id)
     event_log = JsonLinesEventLog(events) if events else None
     all_listeners = [*(listeners or []), *([event_log] if event_log else [])]
     try:

@@ -189,4 +189,5 @@ def step_document(step: StepRecord) -> dict[str, Any]:
         "metrics": step.metrics,
         "error": step.error.to_dict() if step.error else None,
         "restored": step.restored or None,
+        **({"visits": step.visits} if step.visits > 1 else {}),
     }

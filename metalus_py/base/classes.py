@@ -18,6 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from metalus_py.base.allowed import is_standard_library
+
 #: Metalus (Scala) classes with a Python equivalent.
 KNOWN_ALIASES = {
     "com.acxiom.pipeline.DefaultPipeline": "metalus_py.model.pipeline.Pipeline",
@@ -46,6 +48,10 @@ def import_class(class_name: str) -> type[Any]:
     module_name, _, attr = path.rpartition(".")
     if not module_name:
         raise ClassResolutionError(f"className {class_name!r} is not a dotted path 'package.module.Class'")
+    if is_standard_library(path) or any(part.startswith("_") for part in path.split(".")):
+        # DESIGN §14, enforced at run time too (validation also checks the allowed packages).
+        raise ClassResolutionError(f"className {class_name!r} is not allowed: the standard library, builtins "
+                                   "and private names never provide classes of an application")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -61,10 +67,13 @@ def import_class(class_name: str) -> type[Any]:
                     obj = getattr(obj, part)
             except AttributeError:
                 break
-            if isinstance(obj, type):
+            if isinstance(obj, type) and not is_standard_library(obj.__module__):
                 return obj
         raise ClassResolutionError(f"className {class_name!r}: module {module_name!r} cannot be imported ({exc})") from exc
     cls = getattr(module, attr, None)
+    if isinstance(cls, type) and is_standard_library(cls.__module__):
+        raise ClassResolutionError(f"className {class_name!r} is not allowed: it is a class of the standard "
+                                   f"library ({cls.__module__})")
     if not isinstance(cls, type):
         raise ClassResolutionError(f"className {class_name!r}: {module_name!r} has no class {attr!r}")
     return cls

@@ -63,6 +63,8 @@ class StepRecord:
     group_id: str | None = None
     #: Whether the durability journal claimed this step (function steps outside evaluations).
     journaled: bool = False
+    #: How many times the flow reached this step in its pipeline run (a loop); the record is the last visit.
+    visits: int = 1
 
 
 @dataclass

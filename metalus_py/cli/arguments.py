@@ -17,6 +17,8 @@ from metalus_py.model.loader import parse_cli_pairs
 
 #: Flags every command accepts.
 COMMON_FLAGS = frozenset({"--quiet", "-q", "--verbose", "-v", "--help", "-h"})
+#: Options with a value every command accepts (``--steps-path``: a folder of step packages).
+COMMON_VALUES = frozenset({"--steps-path"})
 _RUNNING = frozenset({"--output-json", "--state", "--persist", "--max-workers", "--artifacts", "--events",
                       "--executor", "--dask-scheduler"})
 _RUN_FLAGS = frozenset({"--strict", "--no-progress"})
@@ -63,7 +65,7 @@ class CommandLine:
 def command_options(command: str) -> tuple[str, ...]:
     """Every option and flag of ``command`` (long forms), sorted."""
     values, flags, _ = COMMAND_OPTIONS.get(command, (frozenset(), frozenset(), True))
-    common = {"--help"} if command == "ui" else COMMON_FLAGS  # ui parses its own options
+    common = {"--help"} if command == "ui" else COMMON_FLAGS | COMMON_VALUES  # ui parses its own options
     return tuple(sorted(o for o in values | flags | common if o.startswith("--")))
 
 
@@ -75,7 +77,7 @@ def split_command_line(arguments: list[str], command: str = "run") -> CommandLin
             command that takes none.
     """
     values, flags, takes_pairs = COMMAND_OPTIONS.get(command, (frozenset(), frozenset(), True))
-    flags = flags | COMMON_FLAGS
+    values, flags = values | COMMON_VALUES, flags | COMMON_FLAGS
     line = CommandLine(known=command_options(command), command=command)
     pairs: list[str] = []
     index = 0

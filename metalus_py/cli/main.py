@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.run_ids import check_run_id
 from metalus_py.base.secrets import redact_known
 from metalus_py.cli.arguments import COMMAND_OPTIONS, CommandLine, split_command_line, suggestion_options
 from metalus_py.cli.help import command_help, did_you_mean_command
@@ -24,7 +25,9 @@ commands:
       options: --output-json FILE  --run-id ID  --state URL|none  --persist all|none
                --artifacts URL  --events FILE|none  --max-workers N  --strict  --quiet  --verbose
                --executor local|dask  --dask-scheduler ADDRESS (also on resume and retrigger)
-      (env: METALUS_STATE, METALUS_PERSIST, METALUS_ARTIFACTS, METALUS_EXECUTOR, METALUS_DASK_SCHEDULER)
+               --steps-path DIR (a folder of step packages; the application's folder is not searched)
+      (env: METALUS_STATE, METALUS_PERSIST, METALUS_ARTIFACTS, METALUS_EXECUTOR, METALUS_DASK_SCHEDULER,
+       METALUS_STEPS_PATH, METALUS_ALLOWED_PACKAGES, METALUS_TRUSTED_PACKAGES, METALUS_SECRET_KEY)
   resume RUN [--name value ...]     re-run what did not complete, reusing finished steps
   retrigger RUN --from EXEC[.PIPELINE.STEP]
                                     a new run recomputing from that point
@@ -79,17 +82,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"metalus {command}: {exc}", file=sys.stderr)
         return INVALID
     _configure_logging(line)
+    steps_path = line.option("--steps-path")
+    if steps_path:  # the operator's folder of step packages (the application's folder never is)
+        os.environ["METALUS_STEPS_PATH"] = os.pathsep.join(
+            p for p in (steps_path, os.environ.get("METALUS_STEPS_PATH", "")) if p)
     try:
         return handler(line)
     except ApplicationError as exc:
-        print(redact_known(f"metalus {command}: {exc}"), file=sys.stderr)
+        from metalus_py.base.secret_names import redact_url_password
+
+        print(redact_url_password(redact_known(f"metalus {command}: {exc}")), file=sys.stderr)
         return INVALID
     except KeyboardInterrupt:
         print("metalus: interrupted", file=sys.stderr)
         return 4
     except BrokenPipeError:  # output piped into `head` and the like
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 
@@ -223,13 +230,15 @@ def _open_store(line: CommandLine, *, must_exist: bool = False) -> Any:
     url = line.option("--state")
     if (url or os.environ.get("METALUS_STATE", "")).strip().lower() == "none":
         return None  # no store: nothing of the state layer is imported
+    from metalus_py.base.secret_names import redact_url_password, remember_secret_values
     from metalus_py.state import open_store
 
+    remember_secret_values({"state": url or os.environ.get("METALUS_STATE", "")})
     try:
         return open_store(url, must_exist=must_exist)
     except Exception as exc:
-        raise ApplicationError(f"cannot open the state store {url or os.environ.get('METALUS_STATE') or '(default)'}: "
-                               f"{exc}") from exc
+        shown = url or os.environ.get("METALUS_STATE") or "(default)"
+        raise ApplicationError(redact_url_password(f"cannot open the state store {shown}: {exc}")) from exc
 
 
 def _finish(line: CommandLine, result: Any) -> int:
@@ -271,6 +280,7 @@ def _with_progress(line: CommandLine, action: Callable[[list[Any]], Any], *, run
     if event_log is not None:
         shown.append(event_log)
     listeners: list[Any] = [RedactingListener(listener) for listener in shown]
+    _exit_4_on_sigterm()
     try:
         if live is not None:
             with live:
@@ -285,12 +295,37 @@ def _with_progress(line: CommandLine, action: Callable[[list[Any]], Any], *, run
     return _finish(line, result)
 
 
+def _exit_4_on_sigterm() -> None:
+    """A forced kill (``metalus kill``) ends a run process with SIGTERM: exit 4 (killed), at once.
+
+    The killer records the run and its running steps KILLED once this process is gone.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def killed(signum: int, frame: Any) -> None:
+        try:
+            sys.stderr.write("metalus: the run process was ended by a forced kill (the run is KILLED; "
+                             "it can be resumed)\n")
+            sys.stderr.flush()
+        finally:
+            os._exit(4)
+
+    signal.signal(signal.SIGTERM, killed)
+
+
 def cmd_run(line: CommandLine) -> int:
     import uuid
 
     from metalus_py.api import run_application
 
     location = _application_argument(line, "run")
+    given_id = line.option("--run-id")
+    if given_id is not None:
+        check_run_id(given_id)
     _check_output_location(line.option("--output-json"))
     # Invalid input: report every problem and exit 2 before any state or event log is written.
     from metalus_py.api import validate_application
@@ -344,7 +379,7 @@ def _check_output_location(location: str | None) -> None:
 def _run_argument(line: CommandLine, command: str) -> str:
     if len(line.positionals) != 1:
         raise ApplicationError(f"expected one run id (metalus {command} RUN), got {line.positionals}")
-    return line.positionals[0]
+    return check_run_id(line.positionals[0])
 
 
 def _require_store(line: CommandLine, command: str) -> Any:
@@ -384,13 +419,17 @@ def cmd_retrigger(line: CommandLine) -> int:
         raise ApplicationError("metalus retrigger RUN --from EXEC[.PIPELINE.STEP]")
     choice = _executor_choice(line)
     store = _require_store(line, "retrigger")
+    import uuid
+
+    new_id = uuid.uuid4().hex[:12]  # known before the run starts: it names the events file
     executor = None
     try:
         executor = _open_executor(line, choice, store)
         return _with_progress(
             line,
             lambda listeners: retrigger_run(store, run_id, start, line.parameters,
-                                            options=_run_options(line, listeners, executor)),
+                                            options=_run_options(line, listeners, executor), new_run_id=new_id),
+            run_id=new_id,
         )
     finally:
         if executor is not None:

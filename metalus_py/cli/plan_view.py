@@ -10,7 +10,8 @@ from metalus_py.plan.setup import PreparedApplication, prepare_application
 
 
 def render_plan(location: str, parameters: dict[str, Any], fmt: str) -> str:
-    prepared = prepare_application(Application.model_validate(load_document(location)), location, parameters)
+    prepared = prepare_application(Application.model_validate(load_document(location)), location, parameters,
+                                   build_objects=False)
     if fmt == "mermaid":
         return _mermaid(prepared)
     if fmt == "dot":

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from metalus_py.api.results import EXIT_CODES
 from metalus_py.state import ExecutionRecord, PipelineRecord, RunRecord, StateStore, StepRunRecord
+
+#: The journal path of a later visit of a looping step: ``STEP~2``.
+_VISIT = re.compile(r"(.+)~(\d+)")
 
 
 def _seconds(start: str | None, end: str | None) -> float | None:
@@ -72,12 +76,20 @@ class RecordedRun:
                 "durationSeconds": _seconds(record.started_at, record.ended_at),
                 "steps": {},
             }
+        seen_visits: dict[tuple[str, str, str], int] = {}
         for step in self.steps:
             entry = executions.setdefault(step.execution_key, {"executionId": step.execution_key, "pipelines": {}})
             pipeline = entry["pipelines"].setdefault(step.pipeline_id, {"status": "UNKNOWN", "steps": {}})
             ref = step.output_ref or {}
             primary = ref.get("primary") or {}
-            pipeline["steps"][step.step_path] = {
+            # A step a loop reached again is recorded per visit (``S~2``): shown once, its last visit.
+            looped = _VISIT.fullmatch(step.step_path)
+            path, visit = (looped[1], int(looped[2])) if looped else (step.step_path, 1)
+            where = (step.execution_key, step.pipeline_id, path)
+            if seen_visits.get(where, 0) > visit:
+                continue
+            seen_visits[where] = visit
+            pipeline["steps"][path] = {
                 "status": str(step.status),
                 "attempts": step.attempts,
                 "primaryReturn": primary.get("value", primary.get("summary")),
@@ -88,6 +100,7 @@ class RecordedRun:
                 "durationSeconds": _seconds(step.started_at, step.ended_at),
                 "metrics": step.metrics or {},
                 "error": step.error,
+                **({"visits": visit} if visit > 1 else {}),
             }
         return {
             "runId": self.run.run_id,

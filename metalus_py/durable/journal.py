@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from typing import Any
 
 from metalus_py.base.exceptions import PipelineException
+from metalus_py.base.loaded_modules import loaded
 from metalus_py.base.records import StepRecord
+from metalus_py.base.secrets import Secret, known_secrets
 from metalus_py.state import ArtifactStore, ClaimOutcome, StateStore, StepStatus
 from metalus_py.state.errors import ClaimLostError
 from metalus_py.steps.response import StepResponse
@@ -82,11 +83,17 @@ class StoreJournal:
     ) -> StepResponse | None:
         """Record the step. When outputs are persisted, lazy frames are collected once and the
         collected form is returned for the flow to pass on, so no later step recomputes them."""
-        if not self._release(key):
-            return None
+        with self._lock:
+            self._unclaimed.discard(key)
+            if key not in self._claimed:
+                return None
+        # The claim is kept until the store has the result: when persisting fails, the flow's
+        # ``failed`` (or :meth:`end_unfinished`) still records the step's end.
         output_ref = None
         replacement = None
-        if persist and self.artifacts is not None:
+        if persist and self.artifacts is not None and not _holds_secret(response):
+            # An output holding a secret is not persisted (it could only be restored redacted):
+            # the step runs again on resume (DESIGN §14).
             replacement = _materialized(response)
             response = replacement or response
             output_ref = self.artifacts.persist_step_output(
@@ -100,8 +107,29 @@ class StoreJournal:
                 named_return_keys=tuple(response.named_returns or ()), metrics=summarize_value(record.metrics),
             )
         except ClaimLostError as exc:
+            self._release(key)
             raise StepHeldError(f"step {key}: {exc}") from exc
+        self._release(key)
         return replacement
+
+    def end_unfinished(self, *, killed: bool, reason: str) -> list[StepKey]:
+        """Record every step this journal claimed and never ended as KILLED (``killed``) or ERROR.
+
+        Called when the run ends, whatever ended it, so no step is left RUNNING in a finished run.
+        """
+        with self._lock:
+            left = sorted(self._claimed, key=str)
+            self._claimed.clear()
+        for key in left:
+            try:
+                self.store.fail_step(
+                    run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
+                    step_path=key.path, owner=self.owner, error={"type": "RunEnded", "message": reason},
+                    status=StepStatus.KILLED if killed else StepStatus.ERROR,
+                )
+            except Exception:  # noqa: BLE001 - best effort: the claim then goes stale with the lease
+                _LOG.warning("step %s: could not record its end", key, exc_info=True)
+        return left
 
     def failed(self, key: StepKey, record: StepRecord) -> None:
         if not self._release(key):
@@ -119,9 +147,28 @@ class StoreJournal:
             _LOG.warning("step %s: claim lost before its failure could be recorded", key)
 
 
+def _holds_secret(response: StepResponse) -> bool:
+    """True when an output holds a secret (a ``Secret``, or a known secret value inside a string)."""
+    known = known_secrets()
+    stack: list[Any] = [response.primary_return, *(response.named_returns or {}).values()]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Secret):
+            return True
+        if isinstance(value, str):
+            if any(secret in value for secret in known):
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple | set | frozenset):
+            stack.extend(value)
+    return False
+
+
 def _materialized(response: StepResponse) -> StepResponse | None:
     """The response with every polars LazyFrame collected (as ``collected.lazy()``), or ``None``."""
-    pl = sys.modules.get("polars")
+    pl = loaded("polars")
     if pl is None:
         return None
 

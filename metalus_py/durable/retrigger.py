@@ -20,6 +20,8 @@ from metalus_py.plan.setup import PreparedApplication
 from metalus_py.state import StepRunRecord
 
 _INDEX = re.compile(r"\[\d+\]")
+#: Fork indexes and loop visits (``STEP~2``) inside a step path.
+_STEP_SUFFIX = re.compile(r"\[\d+\]|~\d+$")
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def downstream_steps(pipeline: Pipeline, step_id: str) -> set[str]:
 
 
 def _step_ids(path: str) -> list[str]:
-    return [_INDEX.sub("", segment) for segment in path.split(".")]
+    return [_STEP_SUFFIX.sub("", segment) for segment in path.split(".")]
 
 
 def kept_steps(

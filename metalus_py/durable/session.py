@@ -21,6 +21,8 @@ from typing import Any
 from metalus_py.api import build_services, load_document, run_prepared, validate_application
 from metalus_py.api.results import RunResult
 from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.run_ids import check_run_id
+from metalus_py.base.secret_names import MissingSecretsError, protect_secret_values, restore_secret_values
 from metalus_py.base.secrets import redact_secrets
 from metalus_py.durable.inspect import RecordedRun
 from metalus_py.durable.journal import StoreJournal
@@ -30,7 +32,7 @@ from metalus_py.durable.retrigger import RetriggerPoint, kept_steps
 from metalus_py.events import Listener
 from metalus_py.model.application import Application
 from metalus_py.plan.setup import prepare_application
-from metalus_py.state import ArtifactStore, LeaseHeldError, LeaseKeeper, RunRecord, StateStore
+from metalus_py.state import ArtifactStore, LeaseHeldError, LeaseKeeper, RunExistsError, RunRecord, StateStore
 from metalus_py.steps.runtime import KillSwitch
 from metalus_py.validation import ValidationReport
 
@@ -81,6 +83,7 @@ def start_run(
                 store, location, parameters, run_id=run_id, options=ready, validated=validated, metadata=metadata
             )
     if run_id is not None:
+        check_run_id(run_id)
         existing = store.get_run(run_id=run_id)
         if existing is not None:
             if existing.status == "COMPLETE":
@@ -89,7 +92,7 @@ def start_run(
             # differ from the recorded ones count as a change.
             effective = existing.effective_parameters
             changes = {k: v for k, v in parameters.items() if k not in effective or effective[k] != v}
-            return resume_run(store, run_id, changes, options=options)
+            return resume_run(store, run_id, changes, options=options, resubmitted=_document_or_none(location))
     if validated is None or not validated.ok:
         report = validate_application(location, parameters, strict=options.strict, source=location)
         report.raise_for_errors()
@@ -99,21 +102,38 @@ def start_run(
     policy = _persist_policy(options, application)
     prepared = prepare_application(application, location, dict(parameters))
     artifact_root = options.artifacts.rstrip("/") + f"/{run_id}" if options.artifacts else None
-    store.create_run(
-        run_id=run_id, application_id=prepared.application_id, application_json=json.dumps(document),
-        parameters=redact_secrets(dict(parameters)), persist_policy=policy,
-        artifact_root=artifact_root or store.default_artifact_root(run_id=run_id),
-        metadata={**(metadata or {}), "source": location},
-    )
-    return _execute(store, run_id, options)
+    try:
+        store.create_run(
+            run_id=run_id, application_id=prepared.application_id,
+            application_json=json.dumps(protect_secret_values(document)),
+            parameters=redact_secrets(protect_secret_values(dict(parameters))), persist_policy=policy,
+            artifact_root=artifact_root or store.default_artifact_root(run_id=run_id),
+            metadata={**(metadata or {}), "source": location},
+        )
+    except RunExistsError as exc:  # the same id submitted at the same moment by another process
+        raise ApplicationError(
+            f"run {run_id} was submitted at the same time by another process, which runs it; "
+            "not starting it twice (submit it again once that one has finished to resume it)"
+        ) from exc
+    return _execute(store, run_id, options, plain=(document, parameters))
+
+
+def _document_or_none(location: str) -> Any:
+    try:
+        return load_document(location)
+    except ApplicationError:
+        return None
 
 
 def resume_run(
     store: StateStore, run_id: str, parameters: Mapping[str, Any], *, options: RunOptions | None = None,
-    executor: Any = None,
+    executor: Any = None, resubmitted: Any = None,
 ) -> RunResult | RecordedRun:
     """Run again what did not complete, restoring finished outputs and globals (with ``executor``, as
     :func:`start_run`: the executor of this command, not the one the run started with).
+
+    ``resubmitted``: the application document submitted again with the same run id; secret
+    values stored redacted are taken from it.
 
     Raises:
         ApplicationError: no such run, or the run is live in another process.
@@ -124,7 +144,7 @@ def resume_run(
         return recorded_result(store, record)
     refuse_pruned(record, "resumed")
     with _executor_opened(options, parameters) as ready:
-        return _execute(store, run_id, ready, changes=parameters)
+        return _execute(store, run_id, ready, changes=parameters, resubmitted=resubmitted)
 
 
 def retrigger_run(
@@ -136,44 +156,63 @@ def retrigger_run(
     options: RunOptions | None = None,
     live: Mapping[str, Any] | None = None,
     executor: Any = None,
+    new_run_id: str | None = None,
+    document: Any = None,
 ) -> RunResult:
-    """A new run that reuses ``run_id``'s results before ``start`` and recomputes from there.
+    """A new run (``new_run_id``, else a fresh id) that reuses ``run_id``'s results before ``start``
+    and recomputes from there.
 
     ``live`` parameters reach the steps as they are and are not stored (see :func:`execute_recorded`;
-    the local executor only: a distributed run's workers see the recorded parameters).
+    the local executor only: a distributed run's workers see the recorded parameters); like
+    ``parameters`` they give again secret values that were stored redacted. ``document``: the
+    application document in clear, when the caller has it (secret globals stored redacted are taken from it).
     """
     options = _with_executor(options, executor)
     if not _executor_ready(options):
         with _executor_opened(options, parameters) as ready:
-            return retrigger_run(store, run_id, start, parameters, options=ready, live=live)
-    return _execute(store, prepare_retrigger(store, run_id, start, parameters, live=live), options, live=live)
+            return retrigger_run(store, run_id, start, parameters, options=ready, live=live, new_run_id=new_run_id,
+                                 document=document)
+    new_id, plain = _prepare_retrigger(store, run_id, start, parameters, live=live, new_run_id=new_run_id,
+                                       document=document)
+    return _execute(store, new_id, options, plain=plain, live=live)
 
 
 def prepare_retrigger(
-    store: StateStore, run_id: str, start: str, parameters: Mapping[str, Any], *, live: Mapping[str, Any] | None = None
+    store: StateStore, run_id: str, start: str, parameters: Mapping[str, Any], *, live: Mapping[str, Any] | None = None,
+    new_run_id: str | None = None,
 ) -> str:
     """Record the new run of a retrigger (reused steps copied) without running it; returns its id.
 
     ``resume_run`` on that id then runs it (the monitor does so in another process).
     """
+    return _prepare_retrigger(store, run_id, start, parameters, live=live, new_run_id=new_run_id)[0]
+
+
+def _prepare_retrigger(
+    store: StateStore, run_id: str, start: str, parameters: Mapping[str, Any], *, live: Mapping[str, Any] | None = None,
+    new_run_id: str | None = None, document: Any = None,
+) -> tuple[str, tuple[Any, dict[str, Any]]]:
+    """The new run's id, and its document and parameters in clear."""
     source = _get(store, run_id)
     refuse_pruned(source, "re-triggered")
     point = RetriggerPoint.parse(start)
-    document = json.loads(source.application_json)
-    params = {**source.effective_parameters, **parameters}
-    application = Application.model_validate(document)
+    where = f"retrigger of run {run_id}"
     live = dict(live or {})
+    given = {**parameters, **live}
+    clear = restore_secret_values(json.loads(source.application_json), given, where=where, fallback=document)
+    params = {**restore_secret_values(source.effective_parameters, given, where=where), **parameters}
+    application = Application.model_validate(clear)
     prepared = prepare_application(application, source.metadata.get("source", ""), {**params, **live})
     keep = kept_steps(prepared, store.list_steps(run_id=run_id), point)
-    new_id = uuid.uuid4().hex[:12]
+    new_id = check_run_id(new_run_id) if new_run_id else uuid.uuid4().hex[:12]
     store.create_run(
         run_id=new_id, application_id=source.application_id, application_json=source.application_json,
-        parameters=redact_secrets(params), persist_policy=source.persist_policy,
+        parameters=redact_secrets(protect_secret_values(params)), persist_policy=source.persist_policy,
         artifact_root=store.default_artifact_root(run_id=new_id), parent_run_id=run_id,
         metadata={**source.metadata, "retriggeredFrom": start},
     )
     store.copy_completed_steps(source_run_id=run_id, target_run_id=new_id, steps=[r.key for r in keep])
-    return new_id
+    return new_id, (clear, params)
 
 
 def refuse_pruned(record: RunRecord, action: str) -> None:
@@ -221,21 +260,29 @@ def _get(store: StateStore, run_id: str) -> RunRecord:
 
 
 def execute_recorded(
-    store: StateStore, run_id: str, options: RunOptions | None = None, *, live: Mapping[str, Any] | None = None
+    store: StateStore, run_id: str, options: RunOptions | None = None, *, live: Mapping[str, Any] | None = None,
+    document: Any = None,
 ) -> RunResult:
     """Run a recorded run (just created, or to resume) in this process.
 
     Args:
         live: parameters given to the steps as they are, over the recorded ones, and never
             stored (values that are not JSON, secrets): the notebook passes its live globals.
+            They also give again secret values stored redacted.
+        document: the application document in clear, when the caller has it: secret globals
+            stored redacted (no ``METALUS_SECRET_KEY``) are taken from it.
     """
-    return _execute(store, run_id, options or RunOptions(), live=live)
+    return _execute(store, run_id, options or RunOptions(), live=live, resubmitted=document)
 
 
 def _execute(
     store: StateStore, run_id: str, options: RunOptions, *, changes: Mapping[str, Any] | None = None,
+    plain: tuple[Any, Mapping[str, Any]] | None = None, resubmitted: Any = None,
     live: Mapping[str, Any] | None = None,
 ) -> RunResult:
+    """Run a recorded run. ``plain``: the document and parameters in clear, when the caller has them
+    (a new run); otherwise they are read back from the store, secrets decrypted or given again
+    (by ``changes``, ``live`` or the ``resubmitted`` document). ``live`` parameters go over them."""
     owner = new_owner()
     keeper = LeaseKeeper(store, run_id=run_id, owner=owner, ttl_seconds=options.lease_ttl)
     try:
@@ -244,14 +291,26 @@ def _execute(
         raise ApplicationError(
             f"run {run_id} is running in another process ({exc}); not starting it twice"
         ) from exc
+    journal: StoreJournal | None = None
     try:
-        if changes:  # recorded by the process that runs the run, never by one that refused
-            store.record_parameter_change(run_id=run_id, changes=redact_secrets(dict(changes)), reason="resume")
         record = _get(store, run_id)
+        given = dict(changes or {})
+        live = dict(live or {})
+        where = f"run {run_id}"
+        if plain is not None:
+            document, parameters = plain[0], dict(plain[1])
+        else:
+            document = restore_secret_values(json.loads(record.application_json), {**given, **live}, where=where,
+                                             fallback=resubmitted)
+            parameters = {**restore_secret_values(record.effective_parameters, {**given, **live}, where=where),
+                          **given}
+        parameters.update(live)
+        if changes:  # recorded by the process that runs the run, never by one that refused
+            store.record_parameter_change(run_id=run_id, changes=redact_secrets(protect_secret_values(given)),
+                                          reason="resume")
         store.set_run_status(run_id=run_id, status="RUNNING")
-        parameters = {**record.effective_parameters, **(live or {})}
         source = record.metadata.get("source", "")
-        application = Application.model_validate(json.loads(record.application_json))
+        application = Application.model_validate(document)
         prepared = prepare_application(application, source, parameters)
         artifacts = ArtifactStore(record.artifact_root) if record.persist_policy == "all" and record.artifact_root else None
         journal = StoreJournal(store, artifacts, run_id=run_id, owner=owner)
@@ -281,9 +340,14 @@ def _execute(
                 watcher.acknowledge_pending()
             recorder.flush()
         result.extra.update(restoredSteps=journal.restored, executedSteps=journal.executed)
+        journal.end_unfinished(killed=result.status == "KILLED", reason=f"the run ended {result.status}")
         store.set_run_status(run_id=run_id, status=result.status)
         return result
-    except BaseException:
+    except MissingSecretsError:
+        raise  # nothing ran: the run keeps its status
+    except BaseException as exc:
+        if journal is not None:
+            journal.end_unfinished(killed=False, reason=f"the run failed: {type(exc).__name__}")
         store.set_run_status(run_id=run_id, status="FAILED")
         raise
     finally:

@@ -23,7 +23,14 @@ from metalus_py.base.exceptions import (
 from metalus_py.base.logcontext import step_ids
 from metalus_py.base.records import StepRecord
 from metalus_py.flow.fork import run_fork
-from metalus_py.flow.run import PipelineRun, apply_secondary_returns
+from metalus_py.flow.run import (
+    VISIT_LIMIT_ENV,
+    VISIT_LIMIT_GLOBAL,
+    PipelineRun,
+    apply_secondary_returns,
+    visit_limit,
+    visit_path,
+)
 from metalus_py.flow.split import run_split
 from metalus_py.flow.step_group import run_step_group
 from metalus_py.flow.step_location import locate_failure
@@ -108,11 +115,24 @@ def execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext) -> 
 
 def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, path: str) -> str | None:
     step_id = step.id or ""
-    key = StepKey(ctx.execution_key, run.journal_pipeline_id, path)
+    visit = run.visits.get(path, 0) + 1
+    run.visits[path] = visit
+    limit = visit_limit(ctx)
+    if visit > limit:
+        raise PipelineException(
+            f"step {step_id} of pipeline {run.pipeline_id} was reached {visit} times, more than the limit of "
+            f"{limit} visits per step (global {VISIT_LIMIT_GLOBAL}, env {VISIT_LIMIT_ENV}): a loop that never ends?",
+            step_id=step_id, pipeline_id=run.pipeline_id,
+        )
+    # A step reached again is a new step run: its key counts the visit, so a durable run claims
+    # (and a resume restores) each visit apart, as a plain run computes them.
+    key = StepKey(ctx.execution_key, run.journal_pipeline_id, visit_path(path, visit))
     ctx.step_key = str(key)
+    ctx.step_visit = visit
     kind = step.type_name
     persist = step.persist if step.persist is not None else ctx.services.persist_default
     record = run.tracker.started(ctx, step_id, path)
+    record.visits = visit
     ctx.globals["stepId"] = step_id
     # Only function steps are journaled (claimed, restored); containers re-run their inner steps.
     journaled = kind in FUNCTION_TYPES and ctx.durable

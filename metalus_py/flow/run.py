@@ -6,6 +6,7 @@ as an argument instead of importing the step loop, so the flow modules form no c
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,6 +17,12 @@ from metalus_py.flow.tracker import StepTracker
 from metalus_py.model.pipeline import Pipeline, PipelineStep
 from metalus_py.steps.context import PipelineContext
 from metalus_py.steps.response import GLOBAL_LINK_PREFIX, GLOBALS_PREFIX, METRICS_PREFIX, StepResponse
+
+#: The most times one step may be reached in one pipeline run, unless configured otherwise.
+DEFAULT_VISIT_LIMIT = 10_000
+#: The global and environment variable that set it.
+VISIT_LIMIT_GLOBAL = "maxStepVisits"
+VISIT_LIMIT_ENV = "METALUS_MAX_STEP_VISITS"
 
 
 @dataclass
@@ -28,6 +35,8 @@ class PipelineRun:
     #: steps are keyed under the enclosing pipeline with the group's path, so keys never collide).
     key_pipeline_id: str | None = None
     steps: dict[str, PipelineStep] = field(init=False)
+    #: How many times each step path was reached in this pipeline run (a loop reaches one again).
+    visits: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.steps = self.pipeline.step_map()
@@ -60,3 +69,22 @@ def apply_secondary_returns(ctx: PipelineContext, response: StepResponse, metric
             ctx.set_global_link(name[len(GLOBAL_LINK_PREFIX) :], str(value))
         elif name.startswith(METRICS_PREFIX):
             metrics[name[len(METRICS_PREFIX) :]] = value
+
+
+def visit_path(path: str, visit: int) -> str:
+    """The journal path of a step's ``visit``-th run: the path itself first, then ``path~2``, ``path~3``..."""
+    return path if visit == 1 else f"{path}~{visit}"
+
+
+def visit_limit(ctx: PipelineContext) -> int:
+    """The most times one step may be reached in one pipeline run (global, env, else the default)."""
+    for raw in (ctx.globals.get(VISIT_LIMIT_GLOBAL), os.environ.get(VISIT_LIMIT_ENV)):
+        if raw is None or isinstance(raw, bool):
+            continue
+        try:
+            value = int(str(raw))
+        except ValueError:
+            continue
+        if value > 0:
+            return value
+    return DEFAULT_VISIT_LIMIT

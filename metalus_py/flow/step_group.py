@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from metalus_py.base.exceptions import PipelineException
-from metalus_py.flow.run import PathRunner, PipelineRun, apply_secondary_returns
+from metalus_py.flow.run import PathRunner, PipelineRun, apply_secondary_returns, visit_path
 from metalus_py.mapping import map_value
 from metalus_py.model.pipeline import Pipeline, PipelineStep
 from metalus_py.steps.context import PipelineContext, PipelineParameters
@@ -67,7 +67,7 @@ def run_step_group(
         parameters=PipelineParameters({sub_id: {}}),
         services=ctx.services,
         step_messages=ctx.step_messages,
-        scope=(*ctx.scope, step.id or "", sub_id),
+        scope=(*ctx.scope, visit_path(step.id or "", ctx.step_visit), sub_id),
         execution_key=ctx.execution_key,
         durable=ctx.durable,
     )

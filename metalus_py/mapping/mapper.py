@@ -124,7 +124,9 @@ def render_templates(text: str, ctx: PipelineContext, *, links: bool = True) -> 
             out.append("None")
         elif isinstance(value, bool):
             out.append("true" if value else "false")
-        elif isinstance(value, str | int | float | Decimal):
+        elif isinstance(value, str):
+            out.append(str.__str__(value))  # a Secret's real value: the step receives it (DESIGN §14)
+        elif isinstance(value, int | float | Decimal):
             out.append(str(value))
         else:
             return value

@@ -1,7 +1,8 @@
 """Scripts in ``result`` parameters: ``(name:value[:type], ...) python-expression``.
 
 The binding syntax and its errors are Metalus's; the script itself is a Python expression
-evaluated with the bindings (and ``logger``) as names. Binding values are mapping strings.
+evaluated by the restricted evaluator (:mod:`metalus_py.mapping.safe_eval`) with the bindings
+(and ``logger``) as names. Binding values are mapping strings.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from metalus_py.base.exceptions import PipelineException
+from metalus_py.mapping.safe_eval import UnsafeScriptError, check_expression, safe_eval
 
 _LOGGER = logging.getLogger("metalus_py.script")
 
@@ -47,18 +49,23 @@ def parse_script(text: str) -> tuple[list[tuple[str, str, str | None]], str]:
 
 
 def run_script(text: str, resolve: Callable[[str], Any]) -> Any:
-    """Evaluate a script; ``resolve`` maps each binding's value string."""
+    """Evaluate a script with the restricted evaluator; ``resolve`` maps each binding's value string.
+
+    Raises:
+        PipelineException: the bindings are malformed, or the script uses something not allowed.
+    """
     bindings, body = parse_script(text)
+    try:
+        check_expression(body, [name for name, _, _ in bindings] + ["logger"])
+    except UnsafeScriptError as exc:
+        raise PipelineException(f"Unable to execute script: {exc}") from exc
     names: dict[str, Any] = {"logger": _LOGGER}
     for name, value, _type in bindings:
         names[name] = resolve(value)
-    # Bindings go in the globals of the evaluation so comprehensions and lambdas in the
-    # script see them (names in a separate locals mapping are invisible to nested scopes).
-    scope: dict[str, Any] = {"__builtins__": __builtins__, **names}
     try:
-        return eval(compile(body, "<script>", "eval"), scope)  # noqa: S307
-    except SyntaxError as exc:
-        raise PipelineException(f"Unable to execute script: {exc.msg} in {body!r}") from exc
+        return safe_eval(body, names)
+    except UnsafeScriptError as exc:
+        raise PipelineException(f"Unable to execute script: {exc}") from exc
 
 
 def _split_outside_brackets(text: str) -> list[str]:

@@ -19,6 +19,10 @@ NON_GLOBAL_PARAMETERS = frozenset(
 )
 
 
+#: The deepest nesting of objects and lists an application file may have (validate and run alike).
+MAX_JSON_DEPTH = 100
+
+
 class JsonSyntaxError(ApplicationError):
     """A file is not valid JSON; ``line`` and ``column`` say where."""
 
@@ -49,16 +53,44 @@ def parse_json(text: str, source: str) -> Any:
     if not text.strip():
         raise JsonSyntaxError(f"{source}: the file is empty (expected a JSON object)", source=source, line=1, column=1)
     try:
-        return json.loads(text)
+        document = json.loads(text)
     except RecursionError as exc:
         raise JsonSyntaxError(
-            f"{source}: the JSON is nested too deeply to read", source=source, line=1, column=1
+            f"{source}: the JSON is nested too deeply to read (at most {MAX_JSON_DEPTH} levels)",
+            source=source, line=1, column=1,
         ) from exc
     except json.JSONDecodeError as exc:
         raise JsonSyntaxError(
             f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
             source=source, line=exc.lineno, column=exc.colno,
         ) from exc
+    too_deep = nesting_beyond_limit(document)
+    if too_deep is not None:
+        raise ApplicationError(f"{source}: {too_deep}")
+    return document
+
+
+def nesting_beyond_limit(document: Any, limit: int = MAX_JSON_DEPTH) -> str | None:
+    """Why ``document`` is nested deeper than ``limit`` objects and lists (``None``: it is not).
+
+    Iterative, so any depth is measured without recursion; the message names the JSON path
+    where the limit is passed.
+    """
+    stack: list[tuple[Any, str, int]] = [(document, "", 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, dict):
+            children = [(v, f"{path}.{k}" if path else str(k), depth + 1) for k, v in value.items()]
+        elif isinstance(value, list):
+            children = [(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
+        else:
+            continue
+        if depth > limit:
+            shown = path if len(path) <= 200 else f"{path[:200]}..."
+            return (f"{shown or 'the document'} is nested more than {limit} levels deep "
+                    f"(objects and lists); at most {limit} levels are accepted")
+        stack.extend(children)
+    return None
 
 
 def unwrap_application(document: Any) -> Any:

@@ -115,6 +115,8 @@ class Application:
         packages = list(self.step_packages)
         if REGISTRY_PACKAGE not in packages and any(p.uses_registry() for p in self.pipelines.values()):
             packages.append(REGISTRY_PACKAGE)
+        for pipeline in self.pipelines.values():  # exported functions' modules (DESIGN §14)
+            packages.extend(m for m in getattr(pipeline, "modules", ()) if m not in packages)
         document: dict[str, Any] = {"id": self.id} if self.id is not None else {}
         document.update(
             {

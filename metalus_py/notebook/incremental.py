@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from metalus_py.api import validate_application
+from metalus_py.base.secret_names import is_secret_name, protect_secret_values
 from metalus_py.base.secrets import redact_secrets
 from metalus_py.durable.options import RunOptions
 from metalus_py.durable.session import execute_recorded
@@ -30,6 +31,8 @@ from metalus_py.steps.resolution import StepResolver
 NOTEBOOK_KEY = "notebook"
 _SETTER_PREFIXES = ("$globals.", "$globalLink.")
 _INDEX = re.compile(r"\[\d+\]")
+#: A later visit of a step a loop reached again is journaled as ``STEP~2``, ``STEP~3``...
+_VISIT = re.compile(r"~\d+$")
 
 
 class _Default:
@@ -64,7 +67,8 @@ def is_placeholder(value: Any) -> bool:
 
 
 def storable(parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters as recorded: JSON values kept, anything else replaced by its fingerprint."""
+    """The parameters as recorded: JSON values kept (secret-named ones protected as a durable run
+    stores them), anything else replaced by its fingerprint."""
     stored: dict[str, Any] = {}
     for name, value in parameters.items():
         if is_json(value):
@@ -72,7 +76,12 @@ def storable(parameters: Mapping[str, Any]) -> dict[str, Any]:
         else:
             stored[name] = {"$type": f"{type(value).__module__}.{type(value).__name__}",
                             "fingerprint": value_fingerprint(value)}
-    return redact_secrets(stored)
+    return redact_secrets(protect_secret_values(stored))
+
+
+def live_values(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters a later retrigger must be handed again: not JSON, or secret (stored protected)."""
+    return {k: v for k, v in parameters.items() if not is_json(v) or is_secret_name(k)}
 
 
 def previous_run(store: StateStore, application_id: str) -> RunRecord | None:
@@ -91,10 +100,15 @@ def previous_run(store: StateStore, application_id: str) -> RunRecord | None:
 
 
 def _record_name(record: StepRunRecord) -> str | None:
-    """``EXEC.PIPELINE.STEP`` of a top-level step run outside fork values, else ``None``."""
+    """``EXEC.PIPELINE.STEP`` of a top-level step run outside fork values (any visit), else ``None``."""
     if _INDEX.search(record.execution_key) or "." in record.step_path:
         return None
-    return f"{record.execution_key}.{record.pipeline_id}.{record.step_path}"
+    return f"{record.execution_key}.{record.pipeline_id}.{_VISIT.sub('', record.step_path)}"
+
+
+def _looped(records: list[StepRunRecord]) -> set[str]:
+    """Steps a loop reached more than once: their inputs change from visit to visit, never reused."""
+    return {name for record in records if _VISIT.search(record.step_path) and (name := _record_name(record))}
 
 
 def _setters(records: list[StepRunRecord]) -> dict[str, set[str]]:
@@ -109,9 +123,10 @@ def _setters(records: list[StepRunRecord]) -> dict[str, set[str]]:
 def reusable(records: list[StepRunRecord], before: Mapping[str, Any], now: Mapping[str, str | None]) -> list[StepRunRecord]:
     """Completed, persisted step runs whose fingerprint did not change (pure; see the module docstring)."""
     kept = []
+    looped = _looped(records)
     for record in records:
         name = _record_name(record)
-        if name is None or str(record.status) != "COMPLETE":
+        if name is None or name in looped or str(record.status) != "COMPLETE":
             continue
         if not record.output_ref or record.output_ref.get("primary") is None:
             continue
@@ -152,7 +167,7 @@ def run_incremental(
     kept = reusable(records, before, prints)
     run_id = uuid.uuid4().hex[:12]
     store.create_run(
-        run_id=run_id, application_id=application_id, application_json=json.dumps(document),
+        run_id=run_id, application_id=application_id, application_json=json.dumps(protect_secret_values(document)),
         parameters=storable(parameters), persist_policy="all",
         artifact_root=store.default_artifact_root(run_id=run_id),
         parent_run_id=source_run.run_id if kept and source_run else None,
@@ -161,7 +176,7 @@ def run_incremental(
     )
     if kept and source_run is not None:
         store.copy_completed_steps(source_run_id=source_run.run_id, target_run_id=run_id, steps=[r.key for r in kept])
-    result = execute_recorded(store, run_id, RunOptions(until=until), live=parameters)
+    result = execute_recorded(store, run_id, RunOptions(until=until), live=parameters, document=document)
     wrapped = NotebookResult.of(result, document=document, store=store)
-    wrapped.live = {k: v for k, v in parameters.items() if not is_json(v)}
+    wrapped.live = live_values(parameters)
     return wrapped

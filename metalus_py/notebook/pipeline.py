@@ -101,6 +101,8 @@ class Pipeline:
         self.name: str | None = name or pipeline_id
         self.fields = dict(fields)
         self.steps: list[dict[str, Any]] = []
+        #: Modules of functions named ``module.function``: step packages of an application using them.
+        self.modules: list[str] = []
         self._open: str | None = None  # the step whose nextStepId the next step fills
 
     # -- steps ---------------------------------------------------------------------------------
@@ -170,6 +172,10 @@ class Pipeline:
         merged = {**values, **dict(params or {})}
         entry["params"] = [parameter(name, value) for name, value in merged.items()]
         entry["engineMeta"] = {"command": command(function)}
+        if callable(function) and not isinstance(function, str):
+            module_name = getattr(function, "__module__", None)
+            if isinstance(module_name, str) and entry["engineMeta"]["command"].startswith(f"{module_name}."):
+                self.modules.append(module_name)  # an exported function's module becomes a step package
         return self._append(entry, next_step)
 
     def _append(self, entry: dict[str, Any], next_step: Any) -> Pipeline:

@@ -8,6 +8,7 @@ output reference, so frames are read from the run's artifacts only when asked fo
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -20,10 +21,13 @@ from metalus_py.durable.options import RunOptions
 from metalus_py.durable.retrigger import RetriggerPoint
 from metalus_py.durable.session import retrigger_run
 from metalus_py.flow.execution import ExecutionOutcome
-from metalus_py.notebook.incremental import DEFAULT, is_json, is_placeholder, store_for
+from metalus_py.notebook.incremental import DEFAULT, is_placeholder, live_values, store_for
 from metalus_py.notebook.names import check_step_name
 from metalus_py.notebook.results import NotebookResult
 from metalus_py.state import RunRecord, StateStore, StepRunRecord
+
+#: The journal path of a later visit of a looping step: ``STEP~2``.
+_VISIT = re.compile(r"(.+)~(\d+)")
 
 
 class RunNotFoundError(ApplicationError, LookupError):
@@ -43,16 +47,23 @@ def _error(error: Mapping[str, Any] | None) -> ErrorInfo | None:
     )
 
 
+def _visit(step_path: str) -> tuple[str, int]:
+    """``(path, visit)`` of a journal path: a loop's later visits are recorded as ``STEP~2``..."""
+    looped = _VISIT.fullmatch(step_path)
+    return (looped[1], int(looped[2])) if looped else (step_path, 1)
+
+
 def _step(record: StepRunRecord) -> StepRecord:
     ref = record.output_ref or {}
     primary = ref.get("primary") or {}
     named = {k: v.get("value", v.get("summary")) for k, v in (ref.get("named") or {}).items()}
-    step_id = record.step_path.rpartition(".")[2].split("[", 1)[0]
+    path, visit = _visit(record.step_path)
+    step_id = path.rpartition(".")[2].split("[", 1)[0]
     return StepRecord(
-        step_id=step_id, path=record.step_path, status=str(record.status), attempts=record.attempts,
+        step_id=step_id, path=path, status=str(record.status), attempts=record.attempts,
         started_at=_epoch(record.started_at) or 0.0, ended_at=_epoch(record.ended_at),
         primary_return=primary.get("value", primary.get("summary")), named_returns=named or None,
-        metrics=dict(record.metrics or {}), error=_error(record.error),
+        metrics=dict(record.metrics or {}), error=_error(record.error), visits=visit,
     )
 
 
@@ -117,9 +128,16 @@ def _result(store: StateStore, run: RunRecord, steps: list[StepRunRecord]) -> No
     for step in steps:
         outcome = outcomes.setdefault(step.execution_key, _unknown(step.execution_key))
         pipeline = outcome.pipelines.setdefault(step.pipeline_id, PipelineRecord(step.pipeline_id, status="UNKNOWN"))
-        pipeline.steps[step.step_path] = _step(step)
+        record = _step(step)  # a step a loop reached again is shown once: its last visit
+        shown = pipeline.steps.get(record.path)
+        if shown is not None and shown.visits > record.visits:
+            continue
+        pipeline.steps[record.path] = record
+        where = (step.execution_key, step.pipeline_id, record.path)
         if step.output_ref and step.output_ref.get("primary") is not None:
-            refs[(step.execution_key, step.pipeline_id, step.step_path)] = step.output_ref
+            refs[where] = step.output_ref
+        else:
+            refs.pop(where, None)
     result = NotebookResult(
         run.run_id, run.application_id, outcomes, _epoch(run.started_at) or 0.0,
         _epoch(run.ended_at) or _epoch(run.updated_at) or 0.0, killed=str(run.status) == "KILLED",
@@ -151,9 +169,10 @@ def retrigger(result: NotebookResult, start: str, parameters: Mapping[str, Any])
             f"run {result.run_id} was given {', '.join(missing)} as Python values, which are not stored: "
             f"give them again, e.g. .retrigger(from_={start!r}, {missing[0]}=...)"
         )
-    live = {k: v for k, v in given.items() if not is_json(v)}
+    live = live_values(given)
     stored = {k: v for k, v in given.items() if k not in live}
-    new = retrigger_run(result.store, result.run_id, start, stored, options=RunOptions(), live=live)
+    new = retrigger_run(result.store, result.run_id, start, stored, options=RunOptions(), live=live,
+                        document=document)
     wrapped = NotebookResult.of(new, document=document, store=result.store)
     wrapped.live = live
     return wrapped

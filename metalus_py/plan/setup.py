@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from metalus_py.base.classes import build_nested
+from metalus_py.base.secret_names import remember_secret_values
 from metalus_py.model.application import Application, Execution
 from metalus_py.model.loader import NON_GLOBAL_PARAMETERS, pipeline_directories
 from metalus_py.model.pipeline import Pipeline
@@ -72,8 +73,12 @@ def execution_globals(application: Application, execution: Execution, parameters
     return _merge_built(app_globals, own, execution, parameters)
 
 
-def _built_globals(values: dict[str, Any] | None, path: str, problems: list[PlanProblem]) -> dict[str, Any]:
+def _built_globals(
+    values: dict[str, Any] | None, path: str, problems: list[PlanProblem], *, build: bool = True
+) -> dict[str, Any]:
     """``className`` globals built; a value that cannot be built is reported at its JSON path."""
+    if not build:
+        return dict(values or {})
     built: dict[str, Any] = {}
     for key, value in (values or {}).items():
         try:
@@ -136,8 +141,13 @@ def locate_pipelines(application: Application) -> None:
             pipeline.locate(f"executions[{k}].evaluationPipelines[{j}]")
 
 
-def prepare_application(application: Application, source: str, parameters: dict[str, Any]) -> PreparedApplication:
+def prepare_application(
+    application: Application, source: str, parameters: dict[str, Any], *, build_objects: bool = True
+) -> PreparedApplication:
     """Resolve globals and pipelines of every execution (no step runs).
+
+    With ``build_objects=False`` (``metalus plan``) ``className`` globals stay as written: no
+    constructor runs (DESIGN §14).
 
     Raises:
         ApplicationValidationError: globals that cannot be built, pipeline ids that match nothing,
@@ -147,11 +157,12 @@ def prepare_application(application: Application, source: str, parameters: dict[
         if getattr(application, _snake(section)) is not None:
             _LOG.warning("%s: section %r only means something to Spark and is ignored", source, section)
     locate_pipelines(application)
+    remember_secret_values(application.globals, [e.globals for e in application.executions], parameters)
     pipelines = {p.id: p for p in application.pipelines if p.id}
     manager = MapPipelineManager(pipelines, pipeline_directories(source, application.step_packages))
     app_parameters = application.pipeline_parameters.as_dict() if application.pipeline_parameters else {}
     problems: list[PlanProblem] = []
-    app_globals = _built_globals(application.globals, "globals", problems)
+    app_globals = _built_globals(application.globals, "globals", problems, build=build_objects)
     prepared: dict[str, PreparedExecution] = {}
     for index, execution in enumerate(application.executions):
         path = f"executions[{index}]"
@@ -159,7 +170,7 @@ def prepare_application(application: Application, source: str, parameters: dict[
         evaluations, missing_eval = evaluation_pipelines(execution, application, manager)
         known = [p.id or "" for p in [*application.pipelines, *(execution.pipelines or [])]]
         problems.extend(_pipeline_problems(execution, path, main, missing, missing_eval, known))
-        own_globals = _built_globals(execution.globals, f"{path}.globals", problems)
+        own_globals = _built_globals(execution.globals, f"{path}.globals", problems, build=build_objects)
         merged = _merge_built(app_globals, own_globals, execution, parameters)
         params = execution.pipeline_parameters.as_dict() if execution.pipeline_parameters else app_parameters
         prepared[execution.id or ""] = PreparedExecution(execution, merged, main, evaluations, params,

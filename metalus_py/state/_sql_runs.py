@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from metalus_py.base.run_ids import check_run_id
 from metalus_py.base.secrets import redact_secrets
 from metalus_py.state._schema import (
     EXECUTION_COLUMNS,
@@ -56,6 +57,7 @@ class RunsMixin(AttemptsMixin):
         status: RunStatus | str = RunStatus.RUNNING,
     ) -> RunRecord:
         """See :meth:`StateStore.create_run`."""
+        check_run_id(run_id)
         status = RunStatus(status)
         _, iso = self._stamp()
         ended = iso if status.finished else None
@@ -331,6 +333,15 @@ class RunsMixin(AttemptsMixin):
             rows = tx.all(
                 f"SELECT {KILL_COLUMNS} FROM metalus_kill WHERE run_id = ? AND acknowledged_at IS NULL "
                 "ORDER BY requested_at, request_id",
+                (run_id,),
+            )
+        return [kill_from_row(r) for r in rows]
+
+    def kill_requests(self, *, run_id: str) -> list[KillRequest]:
+        """See :meth:`StateStore.kill_requests`."""
+        with self._transaction(write=False) as tx:
+            rows = tx.all(
+                f"SELECT {KILL_COLUMNS} FROM metalus_kill WHERE run_id = ? ORDER BY requested_at, request_id",
                 (run_id,),
             )
         return [kill_from_row(r) for r in rows]

@@ -260,7 +260,8 @@ class StepsMixin(SqlCore):
             )
             assert row is not None
             previous = None if alive or current.owner == owner else current.owner
-            return LeaseResult(True, lease_from_row(row), previous_owner=previous)
+            return LeaseResult(True, lease_from_row(row), previous_owner=previous,
+                               taken_over=previous is not None and not current.released)
 
     def renew_lease(self, *, run_id: str, owner: str, ttl_seconds: float) -> bool:
         """See :meth:`StateStore.renew_lease`."""

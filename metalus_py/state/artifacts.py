@@ -44,6 +44,7 @@ from typing import IO, Any, Literal
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from metalus_py.base.loaded_modules import loaded
 from metalus_py.base.secrets import REDACTED, Secret, redact_secrets
 from metalus_py.state.errors import ArtifactError
 from metalus_py.state.summary import is_json_value, summarize_value
@@ -120,16 +121,14 @@ class _RedactingPickler(pickle.Pickler):
 
 def _encode(value: Any, frame_format: FrameFormat) -> tuple[str, str, Callable[[IO[bytes]], None]]:
     """Choose ``(format, $type, writer)`` for a value."""
-    import sys
-
-    pl = sys.modules.get("polars")
+    pl = loaded("polars")
     if pl is not None and isinstance(value, pl.LazyFrame | pl.DataFrame):
         kind = "polars.LazyFrame" if isinstance(value, pl.LazyFrame) else "polars.DataFrame"
         df = value.collect() if isinstance(value, pl.LazyFrame) else value
         if frame_format == "parquet":
             return "parquet", kind, lambda f: df.write_parquet(f)
         return "arrow", kind, lambda f: df.write_ipc(f)
-    pa = sys.modules.get("pyarrow")
+    pa = loaded("pyarrow")
     if pa is not None and isinstance(value, pa.Table):
         table = value
         if frame_format == "parquet":

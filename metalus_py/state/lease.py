@@ -92,7 +92,7 @@ class LeaseKeeper:
                 holder=result.lease.owner,
                 expires_in=max(0.0, result.lease.expires_at - self.store.now()),
             )
-        if result.previous_owner:
+        if result.taken_over:
             log.warning(
                 "run %s: took over the lease of dead owner %s",
                 self.run_id,

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
+from metalus_py.base.run_ids import check_run_id
 from metalus_py.state._schema import DDL, SCHEMA_VERSION
 from metalus_py.state._sql_runs import RunsMixin
 from metalus_py.state._sql_schedules import SchedulesMixin
@@ -133,6 +134,7 @@ class PostgresStateStore(RunsMixin, StepsMixin, SchedulesMixin):
 
     def default_artifact_root(self, *, run_id: str) -> str:
         """``<artifact_base>/<run_id>``, by default ``./.metalus/artifacts/<run_id>``."""
+        check_run_id(run_id)
         if self._artifact_base:
             return f"{self._artifact_base.rstrip('/')}/{run_id}"
         return str(Path.cwd() / ".metalus" / "artifacts" / run_id)

@@ -293,6 +293,10 @@ class StateStore(Protocol):
         """Mark a kill request handled. True if it was pending."""
         ...
 
+    def kill_requests(self, *, run_id: str) -> list[KillRequest]:
+        """Every kill request of ``run_id``, handled or not, oldest first."""
+        ...
+
     # -- execution attempts (distributed executors) ---------------------------------------
     def claim_execution_attempt(self, *, run_id: str, execution_key: str, attempt: int, worker: str) -> str | None:
         """Claim attempt ``attempt`` of an execution instance for ``worker``.

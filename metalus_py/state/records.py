@@ -220,11 +220,14 @@ class LeaseResult:
         acquired: True when the caller holds the lease now.
         lease: the lease as stored after the call (the other holder's when not acquired).
         previous_owner: the owner of an expired or released lease the caller took over.
+        taken_over: True when that lease expired while still held (its owner never released
+            it: it died or lost contact), False when it had been released cleanly.
     """
 
     acquired: bool
     lease: LeaseInfo
     previous_owner: str | None = None
+    taken_over: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from metalus_py.base.run_ids import check_run_id
 from metalus_py.state._schema import DDL, SCHEMA_VERSION
 from metalus_py.state._sql_runs import RunsMixin
 from metalus_py.state._sql_schedules import SchedulesMixin
@@ -93,6 +94,7 @@ class SqliteStateStore(RunsMixin, StepsMixin, SchedulesMixin):
 
     def default_artifact_root(self, *, run_id: str) -> str:
         """``<artifact_base>/<run_id>``, by default ``<db folder>/artifacts/<run_id>``."""
+        check_run_id(run_id)
         if self._artifact_base:
             return f"{self._artifact_base.rstrip('/')}/{run_id}"
         return str(self._path.parent / "artifacts" / run_id)

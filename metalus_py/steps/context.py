@@ -110,6 +110,8 @@ class PipelineContext:
     durable: bool = True
     #: The key the state store records the running step under (``EXEC.PIPELINE.PATH``).
     step_key: str = ""
+    #: Which visit of the running step this is (a loop reaches a step again: 2, 3, ...).
+    step_visit: int = 1
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- globals ---------------------------------------------------------------------------

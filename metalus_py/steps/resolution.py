@@ -3,6 +3,10 @@
 ``Object.function`` is looked up as attribute ``Object`` (a class, module or namespace) of each
 package in ``stepPackages`` (or submodule ``package.Object``), in order, then as an absolute
 module path. A camelCase name that is not found is retried as snake_case.
+
+Only allowed packages are searched (:mod:`metalus_py.base.allowed`, DESIGN §14): the look-up
+passes through no module outside them and no ``_private`` name, and a function of the standard
+library or builtins is never a step.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from metalus_py.base.allowed import AllowedPackages, is_standard_library
 from metalus_py.base.classes import snake_case
 from metalus_py.base.exceptions import StepDefinitionError
 
@@ -29,8 +34,9 @@ class StepResolutionError(StepDefinitionError):
 class StepResolver:
     """Resolves and caches step functions for one set of step packages."""
 
-    def __init__(self, step_packages: list[str] | None = None) -> None:
+    def __init__(self, step_packages: list[str] | None = None, allowed: AllowedPackages | None = None) -> None:
         self.step_packages = list(step_packages or [])
+        self.allowed = allowed if allowed is not None else AllowedPackages(self.step_packages)
         self._cache: dict[tuple[str, str | None], Callable[..., Any]] = {}
         self._lock = threading.Lock()
 
@@ -51,22 +57,38 @@ class StepResolver:
 
     def _find(self, target: str, pkg: str | None) -> Callable[..., Any]:
         owner_name, _, function_name = target.rpartition(".")
-        packages = [pkg] if pkg else list(self.step_packages)
+        if any(part.startswith("_") for part in target.split(".")):
+            raise StepResolutionError(f"step function {target!r} goes through a private name (starting with '_'); "
+                                      "only public names of allowed packages are steps")
+        requested = [pkg] if pkg else list(self.step_packages)
+        allowed = self.allowed.including(pkg) if pkg else self.allowed
+        refusals = [why for why in map(allowed.why_not_package, requested) if why]
+        packages = [package for package in requested if not allowed.why_not_package(package)]
+        if pkg and refusals:
+            raise StepResolutionError(f"engineMeta.pkg {refusals[0]}")
         candidates: list[str] = []
         owners: list[Any] = []
         for package in packages:
-            owner = _owner_in_package(package, owner_name)
+            owner = _owner_in_package(package, owner_name, allowed)
             if owner is not None:
                 owners.append(owner)
-        if owner_name:
-            absolute = _import_path(owner_name)
+        if owner_name and allowed.allows_module(owner_name):  # an absolute path inside an allowed package
+            top = next(p for p in allowed.packages if owner_name == p or owner_name.startswith(f"{p}."))
+            absolute = _owner_in_package(top, owner_name[len(top) + 1:], allowed)
             if absolute is not None:
                 owners.append(absolute)
         for owner in owners:
             function = _function_on(owner, function_name)
             if function is not None:
+                why = allowed.why_not_object(function, target)
+                if why:
+                    raise StepResolutionError(why)
                 return function
             candidates.extend(f"{owner_name}.{name}" for name in _public_callables(owner))
+        if not owners and is_standard_library(owner_name or function_name):
+            raise StepResolutionError(
+                f"{target!r} names the Python standard library or builtins, which are never step functions; "
+                f"steps come from steps_library, the file's stepPackages and the operator's allowed packages")
         if not owners:
             for package in packages:
                 module = _import_path(package)
@@ -103,7 +125,7 @@ def _import_path(path: str) -> Any:
     return None
 
 
-def _owner_in_package(package: str, owner_name: str) -> Any:
+def _owner_in_package(package: str, owner_name: str, allowed: AllowedPackages) -> Any:
     if not owner_name:
         return _import_path(package)
     base = _import_path(package)
@@ -114,8 +136,8 @@ def _owner_in_package(package: str, owner_name: str) -> Any:
         nxt = getattr(obj, part, None)
         if nxt is None and isinstance(obj, ModuleType):
             nxt = _import_path(f"{obj.__name__}.{part}")
-        if nxt is None:
-            return None
+        if nxt is None or (isinstance(nxt, ModuleType) and not allowed.allows_module(nxt.__name__)):
+            return None  # never through a module outside the allowed packages (e.g. a re-exported `os`)
         obj = nxt
     return obj
 

@@ -19,9 +19,9 @@ Libraries are recognised without importing them: a polars value implies polars i
 from __future__ import annotations
 
 import math
-import sys
 from typing import Any
 
+from metalus_py.base.loaded_modules import loaded
 from metalus_py.base.secrets import REDACTED, Secret, redact_secrets
 
 __all__ = ["frame_metrics", "is_json_value", "summarize_value", "type_name"]
@@ -104,7 +104,7 @@ def summarize_value(value: Any, *, repr_limit: int = _REPR_LIMIT) -> Any:
 
 
 def _frame_summary(value: Any) -> dict[str, Any] | None:
-    pl = sys.modules.get("polars")
+    pl = loaded("polars")
     if pl is not None:
         if isinstance(value, pl.DataFrame):
             return {
@@ -122,14 +122,14 @@ def _frame_summary(value: Any) -> dict[str, Any] | None:
                 "shape": [len(value)],
                 "dtype": str(value.dtype),
             }
-    pa = sys.modules.get("pyarrow")
+    pa = loaded("pyarrow")
     if pa is not None and isinstance(value, pa.Table | pa.RecordBatch):
         return {
             "$type": "pyarrow.Table" if isinstance(value, pa.Table) else "pyarrow.RecordBatch",
             "shape": [value.num_rows, value.num_columns],
             "schema": {field.name: str(field.type) for field in value.schema},
         }
-    pd = sys.modules.get("pandas")
+    pd = loaded("pandas")
     if pd is not None and isinstance(value, pd.DataFrame):
         return {
             "$type": "pandas.DataFrame",
@@ -141,10 +141,10 @@ def _frame_summary(value: Any) -> dict[str, Any] | None:
 
 def frame_metrics(value: Any) -> dict[str, Any]:
     """Automatic audit metrics for frames and tables: rows, columns, estimated bytes."""
-    pl = sys.modules.get("polars")
+    pl = loaded("polars")
     if pl is not None and isinstance(value, pl.DataFrame):
         return {"rows": value.height, "columns": value.width, "estimatedBytes": int(value.estimated_size())}
-    pa = sys.modules.get("pyarrow")
+    pa = loaded("pyarrow")
     if pa is not None and isinstance(value, pa.Table):
         return {"rows": value.num_rows, "columns": value.num_columns, "estimatedBytes": int(value.nbytes)}
     return {}

@@ -1,8 +1,9 @@
 """``className`` objects: globals, step parameters and the class-info sections.
 
-A class must import; objects whose arguments are known before the run (globals, class-info
-``parameters``) must also be buildable: pydantic models are validated, other classes have their
-constructor signature checked against the arguments, without calling it.
+A class must come from an allowed package (DESIGN §14: never the standard library, builtins or
+a ``_private`` name) and import; objects whose arguments are known before the run (globals,
+class-info ``parameters``) must bind to the constructor's signature. Nothing is built: no
+constructor, validator or nested class is called during validation.
 """
 
 from __future__ import annotations
@@ -10,12 +11,20 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from metalus_py.base.classes import ClassResolutionError, build_nested, import_class, snake_case
+from metalus_py.base.allowed import AllowedPackages
+from metalus_py.base.classes import (
+    KNOWN_ALIASES,
+    ClassResolutionError,
+    import_class,
+    snake_case,
+)
 from metalus_py.base.problems import ValidationReport
 from metalus_py.mapping.syntax import contains_special
 from metalus_py.validation.shapes import at
@@ -26,6 +35,23 @@ CLASS_INFO_SECTIONS = ("pipelineListener", "stepMapper", "securityManager", "pip
 #: Constructor arguments the engine supplies itself.
 _INJECTED = frozenset({"credentialProvider", "credential_provider"})
 
+_POLICY: ContextVar[AllowedPackages | None] = ContextVar("metalus_allowed_packages", default=None)
+
+
+@contextmanager
+def allowed_classes(policy: AllowedPackages) -> Iterator[None]:
+    """Check every ``className`` met inside the block against ``policy``."""
+    token = _POLICY.set(policy)
+    try:
+        yield
+    finally:
+        _POLICY.reset(token)
+
+
+def _refusal(class_name: str) -> str | None:
+    policy = _POLICY.get() or AllowedPackages()
+    return policy.why_not_class_path(KNOWN_ALIASES.get(class_name, class_name))
+
 
 def check_class_name(
     class_name: Any, arguments: Any, report: ValidationReport, path: str, *, build: bool
@@ -34,6 +60,11 @@ def check_class_name(
     if not isinstance(class_name, str) or not class_name.strip():
         report.error(path, f"className must be a dotted Python path 'package.module.Class', got {class_name!r}")
         return
+    refused = _refusal(class_name)
+    if refused and "not in an allowed package" not in refused:  # the standard library or a private name
+        report.error(path, refused, "use a class of steps_library or of a package in stepPackages",
+                     subject=class_name)
+        return
     try:
         cls = import_class(class_name)
     except ClassResolutionError as exc:
@@ -41,6 +72,10 @@ def check_class_name(
         return
     except Exception as exc:  # noqa: BLE001 - importing user code may raise anything
         report.error(path, f"className {class_name!r} cannot be imported: {type(exc).__name__}: {exc}",
+                     subject=class_name)
+        return
+    if refused:  # importable, but outside the allowed packages
+        report.error(path, refused, "use a class of steps_library or of a package in stepPackages",
                      subject=class_name)
         return
     if not build:
@@ -67,33 +102,30 @@ def _class_suggestion(class_name: str) -> str | None:
 
 
 def _build_problem(cls: type[Any], arguments: Mapping[str, Any]) -> str | None:
-    """Why ``cls`` cannot be built from ``arguments`` (``None``: it can)."""
+    """Why ``cls`` cannot be built from ``arguments`` (``None``: it can), from its signature alone."""
     if any(_has_mapping(v) for v in arguments.values()):
         return None  # resolved at run time; only the import is checked
-    try:
-        kwargs = {key: build_nested(value) for key, value in arguments.items()}
-    except Exception as exc:  # noqa: BLE001 - a nested className failed
-        return f"{type(exc).__name__}: {exc}"
-    if issubclass(cls, BaseModel):
+    for key, value in arguments.items():
+        problem = _nested_problem(value)
+        if problem:
+            return f"{key}: {problem}"
+    if issubclass(cls, BaseModel) and not any(_is_class_value(v) for v in arguments.values()):
+        # A pydantic model's declared field types are checked (its own validators are the model's code).
         try:
-            cls.model_validate(kwargs)
+            cls.model_validate(dict(arguments))
         except ValidationError as exc:
             return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         return None
     try:
         signature = inspect.signature(cls)
-    except (TypeError, ValueError):  # a built-in class without a signature: try building it
-        try:
-            cls(**kwargs)
-        except Exception as exc:  # noqa: BLE001 - constructors raise anything
-            return f"{type(exc).__name__}: {exc}"
+    except (TypeError, ValueError):  # a class without a signature: nothing more to check without calling it
         return None
     params = signature.parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        fitted = dict(kwargs)
+        fitted = dict(arguments)
     else:
         fitted = {}
-        for key, value in kwargs.items():
+        for key, value in arguments.items():
             name = key if key in params else snake_case(key) if snake_case(key) in params else key
             fitted[name] = value
     for injected in _INJECTED:
@@ -103,11 +135,30 @@ def _build_problem(cls: type[Any], arguments: Mapping[str, Any]) -> str | None:
         signature.bind(**fitted)
     except TypeError as exc:
         return str(exc)
-    try:  # build it, as the run will: a constructor may still reject the values
-        cls(**fitted)
-    except Exception as exc:  # noqa: BLE001 - user constructors raise anything
-        return f"{type(exc).__name__}: {exc}"
     return None
+
+
+def _is_class_value(value: Any) -> bool:
+    return isinstance(value, Mapping) and isinstance(value.get("className"), str)
+
+
+def _nested_problem(value: Any) -> str | None:
+    """A nested ``{"className", "object"}`` value that is not allowed, does not import or does not bind."""
+    if isinstance(value, list):
+        return next((p for p in map(_nested_problem, value) if p), None)
+    if not (isinstance(value, Mapping) and isinstance(value.get("className"), str)
+            and ("object" in value or "parameters" in value)):
+        return None
+    class_name = value["className"]
+    refused = _refusal(class_name)
+    if refused:
+        return refused
+    try:
+        cls = import_class(class_name)
+    except Exception as exc:  # noqa: BLE001 - importing user code may raise anything
+        return f"{type(exc).__name__}: {exc}"
+    args = value.get("object", value.get("parameters"))
+    return _build_problem(cls, args if isinstance(args, Mapping) else {})
 
 
 def _has_mapping(value: Any) -> bool:

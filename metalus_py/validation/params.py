@@ -7,6 +7,7 @@ from typing import Any
 
 from metalus_py.base.exceptions import PipelineException
 from metalus_py.base.problems import ValidationReport
+from metalus_py.mapping.safe_eval import UnsafeScriptError, check_expression
 from metalus_py.mapping.scripts import is_script, parse_script
 from metalus_py.mapping.syntax import check_mapping_syntax, contains_special
 from metalus_py.model.pipeline import Parameter, PipelineStep
@@ -57,11 +58,17 @@ def check_parameter(
 
 def _check_script(text: str, where: str, path: str, report: ValidationReport, name: str | None) -> None:
     try:
-        bindings, _ = parse_script(text)
+        bindings, body = parse_script(text)
     except PipelineException as exc:
         report.error(path, f"bad script in {where}: {exc}", "a script is \"(name:value:type, ...) python-expression\"",
                      subject=name)
         return
+    try:
+        check_expression(body, [binding for binding, _, _ in bindings] + ["logger"])
+    except UnsafeScriptError as exc:
+        report.error(path, f"script in {where} is not allowed: {exc}",
+                     "a script is one expression over its bindings: no imports, no names or attributes "
+                     "starting with '_', calls only of methods of values and of safe functions", subject=name)
     for binding_name, value, _type in bindings:
         for problem in check_mapping_syntax(value) if contains_special(value) else []:
             report.error(path, f"bad mapping string for script binding {binding_name!r} in {where}: {problem}",

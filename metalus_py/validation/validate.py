@@ -15,12 +15,20 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from metalus_py.base.allowed import AllowedPackages
 from metalus_py.base.exceptions import ApplicationError
 from metalus_py.base.problems import ValidationReport
+from metalus_py.base.secret_names import remember_secret_values
 from metalus_py.model.application import SPARK_ONLY_SECTIONS, Application
-from metalus_py.model.loader import JsonSyntaxError, parse_json, read_text, unwrap_application
+from metalus_py.model.loader import (
+    JsonSyntaxError,
+    nesting_beyond_limit,
+    parse_json,
+    read_text,
+    unwrap_application,
+)
 from metalus_py.steps.resolution import StepResolver
-from metalus_py.validation.classinfo import check_class_info_sections
+from metalus_py.validation.classinfo import allowed_classes, check_class_info_sections
 from metalus_py.validation.executions import check_execution, check_globals
 from metalus_py.validation.lookup import FoundPipeline, PipelineLibrary
 from metalus_py.validation.plan_checks import check_plan
@@ -63,13 +71,20 @@ def validate_document(
     """
     report = ValidationReport(source)
     document = unwrap_application(document)
+    if isinstance(document, dict):  # secret-named globals never appear in what validation prints
+        remember_secret_values(document.get("globals"), parameters)
+    too_deep = nesting_beyond_limit(document)
+    if too_deep is not None:
+        report.error("", too_deep, "flatten the deepest values")
+        return report
     broken = Broken()
     application = build_model(Application, document, report, "", broken)
     if application is None:
         return report
     check_unknown_fields(Application, document, report, "", strict=strict)
     checks = ValidationReport(source)
-    _check_application(application, document, parameters, checks, strict, broken)
+    with allowed_classes(AllowedPackages(application.step_packages)):
+        _check_application(application, document, parameters, checks, strict, broken)
     for problem in checks.problems:
         if not broken.hides(problem.path, problem.message):
             report.add(problem)
@@ -90,8 +105,12 @@ def _check_application(
     for section in SPARK_ONLY_SECTIONS:
         if document.get(section) is not None:
             report.warning(section, f"{section!r} only means something to Spark; it is ignored", subject=section)
+    policy = AllowedPackages(application.step_packages)
     for index, package in enumerate(application.step_packages):
-        if not _importable(package):
+        refused = policy.why_not_package(package)
+        if refused:
+            report.error(f"stepPackages[{index}]", f"step package {refused}", subject=package)
+        elif not _importable(package):
             report.warning(f"stepPackages[{index}]", f"step package {package!r} cannot be imported",
                            "put its folder on PYTHONPATH or beside the application file", subject=package)
     if not application.executions:
@@ -124,6 +143,8 @@ def _built_pipeline_manager(application: Application) -> Any:
     a class that does not build is reported by the class-info checks)."""
     if application.pipeline_manager is None or not application.pipeline_manager.class_name:
         return None
+    if AllowedPackages(application.step_packages).why_not_class_path(application.pipeline_manager.class_name):
+        return None  # reported by the class-info checks; never built
     from metalus_py.plan.class_info import build_class_info
 
     try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -115,7 +114,8 @@ def test_retrigger_from_a_middle_step_recomputes_it_and_downstream(metalus: Meta
 
 # -- 4. kill ------------------------------------------------------------------------------------
 def kill_application(*, retry_limit: int = 0) -> dict[str, Any]:
-    loop = step("LOOP", "DurableSteps.busy_loop", SIDE, p("seconds", "!loopSeconds || 0"), next_="SLEEP")
+    loop = step("LOOP", "DurableSteps.busy_loop", SIDE, p("seconds", "!loopSeconds || 0"), p("release", "!releaseFile"),
+                next_="SLEEP")
     sleeper = step("SLEEP", "DurableSteps.sleep_process", SIDE, p("seconds", "!sleepSeconds || 0"),
                    next_="AFTER", retryLimit=retry_limit)
     return {
@@ -129,12 +129,20 @@ def kill_application(*, retry_limit: int = 0) -> dict[str, Any]:
 
 def test_cooperative_kill_between_steps(metalus: Metalus) -> None:
     app = write(kill_application(), metalus.cwd)
-    side = metalus.cwd / "side.txt"
-    run = metalus.popen("run", str(app), "--run-id", "k1", "--sideEffect", str(side), "--loopSeconds", "4")
+    side, release = metalus.cwd / "side.txt", metalus.cwd / "release"
+    # LOOP runs until the test releases it (SAFETY seconds at most), so the kill surely arrives while it runs.
+    run = metalus.popen("run", str(app), "--run-id", "k1", "--sideEffect", str(side), "--loopSeconds", str(SAFETY),
+                        "--releaseFile", str(release))
     wait_until(lambda: "E.P.LOOP" in side_effect_counts(side), "the looping step to start")
-    killed = metalus("kill", "k1", "--grace", "60")
-    assert killed.returncode == 0, killed.stderr
-    assert "ended cooperatively" in killed.stdout
+    killer = metalus.popen("kill", "k1", "--grace", "60")
+    store = metalus.store()
+    wait_until(lambda: any(r.acknowledged_at for r in store.kill_requests(run_id="k1")),
+               "the running process to take the kill request")
+    assert str(steps_by_key(metalus, "k1")["E.P.LOOP"].status) == "RUNNING"  # the kill came while LOOP ran
+    release.write_text("go", encoding="utf-8")
+    out, err = killer.communicate(timeout=SAFETY)
+    assert killer.returncode == 0, err
+    assert "ended cooperatively" in out, out
     assert run.wait(timeout=SAFETY) == 4, run.communicate()
     record = metalus.store().get_run(run_id="k1")
     assert record is not None and str(record.status) == "KILLED"
@@ -161,10 +169,12 @@ def test_forced_kill_of_a_run_stuck_in_a_subprocess_then_resume(metalus: Metalus
     killed = metalus("kill", "k2", "--grace", "1")
     assert killed.returncode == 0, killed.stderr
     assert "forced" in killed.stdout, killed.stdout
-    assert run.wait(timeout=SAFETY) == -signal.SIGKILL
+    assert run.wait(timeout=SAFETY) == 4  # the documented exit code of a killed run, not -9
     wait_until(lambda: process_gone(child), "the child sleep process to go")
     record = metalus.store().get_run(run_id="k2")
     assert record is not None and str(record.status) == "KILLED"
+    assert str(steps_by_key(metalus, "k2")["E.P.SLEEP"].status) == "KILLED"  # never left RUNNING
+    assert "the run is KILLED" in killed.stdout and "resume" in killed.stdout
 
     resumed = metalus("resume", "k2", "--sleepSeconds", "0")
     assert resumed.returncode == 0, resumed.stderr
@@ -264,7 +274,10 @@ def test_secrets_never_reach_state_artifacts_events_or_logs(sqlite_metalus: Meta
     files = [path for path in metalus.cwd.rglob("*") if path.is_file()]
     assert any(path.suffix == ".db" for path in files)
     assert any(path.suffix == ".jsonl" for path in files)
-    assert any("artifacts" in path.parts for path in files)
+    # Every step output here holds the secret: none is persisted (it could only come back redacted,
+    # DESIGN §14), so resume re-runs those steps instead of restoring them.
+    login_record = next(r for r in metalus.store().list_steps(run_id="sec") if r.step_path == "LOGIN")
+    assert str(login_record.status) == "COMPLETE" and not login_record.output_ref
     leaks += [str(path.relative_to(metalus.cwd)) for path in files if SECRET.encode() in path.read_bytes()]
     assert not leaks, f"the secret leaked into: {leaks}"
     assert re.search(r"REDACTED", (metalus.cwd / "out1.json").read_text())

@@ -36,7 +36,7 @@ def dask_cluster() -> Iterator[Any]:
 def dask_client(dask_cluster: Any) -> Iterator[Any]:
     client = distributed.Client(dask_cluster.scheduler_address, set_as_default=False)
     try:
-        client.wait_for_workers(2, timeout=60)
+        client.wait_for_workers(2, timeout=240)
         yield client
     finally:
         client.close()

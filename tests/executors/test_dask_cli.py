@@ -77,7 +77,7 @@ def test_lost_worker_fails_the_run_and_resume_completes_without_rerunning(
     done_before = {step_key(s) for s in store.list_steps(run_id="lost") if str(s.status) == "COMPLETE"}
     counts_before = side_effect_counts(side)
 
-    dask_cluster.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker
+    dask_cluster.wait_for_workers(2, timeout=240)  # the nanny restarts the killed worker
     resumed = metalus("resume", "lost", "--dask-scheduler", address, "--output-json", "resumed.json")
     assert resumed.returncode == 0, resumed.stderr
     document = json.loads((metalus.cwd / "resumed.json").read_text())

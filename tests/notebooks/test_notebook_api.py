@@ -104,9 +104,10 @@ def test_fork_and_join_steps_chain() -> None:
 
 def test_build_validate_run_and_read_frames(sales_csv: Path, tmp_path: Path) -> None:
     app = Application("demo", globals={"inputPath": str(sales_csv)}).execution("LOAD", [etl()])
-    # functions of an importable module are exported as module.function: no registry needed
+    # functions of an importable module are exported as module.function: no registry needed, and
+    # that module becomes a step package (only allowed packages provide steps, DESIGN §14)
     document = app.to_dict()
-    assert document["stepPackages"] == ["steps_library"]
+    assert document["stepPackages"] == ["steps_library", add_total.__module__]
     commands = [s["engineMeta"]["command"] for s in document["pipelines"][0]["steps"]]
     assert commands[1] == f"{add_total.__module__}.add_total"
     report = app.validate(outputPath=str(tmp_path))

@@ -16,7 +16,7 @@ def _echo(step_id: str, value: Any) -> dict[str, Any]:
 
 def test_class_info_objects_are_built_and_used() -> None:
     document = {
-        "stepPackages": ["plan_steps"],
+        "stepPackages": ["plan_steps", "class_info_objects"],  # classes come from allowed packages (§14)
         "pipelineListener": {"className": "class_info_objects.RecordingListener", "parameters": {"name": "app"}},
         "credentialProvider": {"className": "class_info_objects.StaticCredentials",
                                "parameters": {"values": {"db": "pw-from-provider"}}},

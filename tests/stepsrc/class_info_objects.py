@@ -36,3 +36,12 @@ class DictPipelines:
 
     def get_pipeline(self, pipeline_id: str) -> Any:
         return self.pipelines.get(pipeline_id)
+
+
+class TouchOnInit:
+    """Creates the file ``path`` when constructed: proves whether a constructor ran."""
+
+    def __init__(self, path: str) -> None:
+        with open(path, "w", encoding="utf-8"):
+            pass
+        self.path = path

@@ -69,11 +69,15 @@ class DurableSteps:
         return "slept"
 
     @staticmethod
-    def busy_loop(sideEffect: str | None, pipeline_context: PipelineContext, seconds: Any = 30) -> str:
-        """Loop on ``time.sleep(0.1)`` checking nothing."""
+    def busy_loop(sideEffect: str | None, pipeline_context: PipelineContext, seconds: Any = 30,
+                  release: str | None = None) -> str:
+        """Loop on ``time.sleep(0.1)`` checking nothing of the run: for ``seconds``, or with ``release``
+        until that file exists (``seconds`` then only a safety limit)."""
         mark(sideEffect, pipeline_context)
         end = time.monotonic() + float(seconds)
         while time.monotonic() < end:
+            if release and Path(release).exists():
+                break
             time.sleep(0.1)
         return "looped"
 
@@ -98,3 +102,47 @@ class MarkerSteps:
         if Path(marker).exists():
             raise PipelineException(f"{marker} exists: failing at {key}")
         return f"{value}>marker-ok"
+
+
+class RecordSteps:
+    @staticmethod
+    def record(value: Any, target: str, label: str = "value") -> str:
+        """Append ``label=<the real value received>`` to ``target`` (outside the run's folder)."""
+        plain = str.__str__(value) if isinstance(value, str) else repr(value)
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(f"{label}={plain}\n")
+        return "recorded"
+
+
+class LoopSteps:
+    @staticmethod
+    def append_line(path: str, marker: str | None = None, failAt: Any = None) -> int:
+        """Append a line to ``path`` and return how many it has; fails before writing line ``failAt + 1``
+        while the file ``marker`` exists."""
+        target = Path(path)
+        count = len(target.read_text().splitlines()) if target.exists() else 0
+        if marker and Path(marker).exists() and failAt is not None and count == int(failAt):
+            raise PipelineException(f"{marker} exists: failing at line {count + 1}")
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(f"line {count + 1}\n")
+        return count + 1
+
+    @staticmethod
+    def enough(count: Any, wanted: Any = 3) -> str:
+        """``again`` until ``count`` reaches ``wanted``, then ``done``."""
+        return "done" if int(count) >= int(wanted) else "again"
+
+
+class SlowSteps:
+    @staticmethod
+    def sleep_then_mark(sideEffect: str | None, pipeline_context: PipelineContext, seconds: Any = 30) -> str:
+        """Sleep in Python (nothing to interrupt from outside), then record ``<key>:done``."""
+        key = mark(sideEffect, pipeline_context)
+        time.sleep(float(seconds))
+        if sideEffect:
+            fd = os.open(sideEffect, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, f"{key}:done\n".encode())
+            finally:
+                os.close(fd)
+        return "slept"
