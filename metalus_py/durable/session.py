@@ -291,6 +291,10 @@ def _execute(
         raise ApplicationError(
             f"run {run_id} is running in another process ({exc}); not starting it twice"
         ) from exc
+    if str(_get(store, run_id).status) == "COMPLETE":
+        # A concurrent submission of the same id finished it between our look and our lease.
+        keeper.stop(release=True)
+        raise ApplicationError(f"run {run_id} was completed by another process meanwhile; not running it again")
     journal: StoreJournal | None = None
     try:
         record = _get(store, run_id)
