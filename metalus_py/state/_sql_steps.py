@@ -19,6 +19,16 @@ from metalus_py.state.status import ClaimOutcome, StepStatus
 
 _KEY = "run_id = ? AND execution_key = ? AND pipeline_id = ? AND step_path = ?"
 
+# Insert the step as RUNNING unless it has a row already or another owner holds a live lease.
+_CLAIM_NEW = (
+    f"INSERT INTO metalus_step ({STEP_COLUMNS}) "
+    "SELECT ?, ?, ?, ?, ?, 1, ?, ?, NULL, ?, NULL, ?, NULL, '[]', NULL "
+    "WHERE NOT EXISTS (SELECT 1 FROM metalus_lease WHERE run_id = ? AND owner <> ? "
+    "AND released = 0 AND expires_at > ?) "
+    "ON CONFLICT (run_id, execution_key, pipeline_id, step_path) DO NOTHING "
+    f"RETURNING {STEP_COLUMNS}"
+)
+
 
 class StepsMixin(SqlCore):
     """Step-run claims and the run lease."""
@@ -37,6 +47,20 @@ class StepsMixin(SqlCore):
         """See :meth:`StateStore.claim_step`."""
         key = (run_id, execution_key, pipeline_id, step_path)
         now, iso = self._stamp()
+        # The common case in one statement (one round trip, its own transaction): a step never
+        # claimed before, in a run whose lease is ours, free or gone. Anything else (a retry, a
+        # take-over, a refusal) is decided by the locked read-then-write below.
+        with self._statement() as st:
+            inserted = st.one(_CLAIM_NEW, (*key, StepStatus.RUNNING.value, owner, iso, iso,
+                                           dumps_opt(input_summary), run_id, owner, now))
+        if inserted is not None:
+            return ClaimResult(ClaimOutcome.CLAIMED, step_from_row(inserted))
+        return self._claim_locked(key, owner, now, iso, input_summary)
+
+    def _claim_locked(
+        self, key: tuple[str, str, str, str], owner: str, now: float, iso: str, input_summary: Any
+    ) -> ClaimResult:
+        run_id = key[0]
         with self._transaction(write=True) as tx:
             lease_row = tx.one(
                 f"SELECT {LEASE_COLUMNS} FROM metalus_lease WHERE run_id = ?{self.lock_for_share}", (run_id,)
@@ -108,7 +132,7 @@ class StepsMixin(SqlCore):
         """See :meth:`StateStore.record_retry`."""
         _, iso = self._stamp()
         key = (run_id, execution_key, pipeline_id, step_path)
-        with self._transaction(write=True) as tx:
+        with self._statement() as tx:  # one statement: its own transaction
             return self._update_held(
                 tx,
                 key,
@@ -132,7 +156,7 @@ class StepsMixin(SqlCore):
         """See :meth:`StateStore.complete_step`."""
         _, iso = self._stamp()
         key = (run_id, execution_key, pipeline_id, step_path)
-        with self._transaction(write=True) as tx:
+        with self._statement() as tx:  # one statement: its own transaction
             return self._update_held(
                 tx,
                 key,
@@ -167,7 +191,7 @@ class StepsMixin(SqlCore):
             raise ValueError(f"fail_step takes status ERROR or KILLED, not {status.value}")
         _, iso = self._stamp()
         key = (run_id, execution_key, pipeline_id, step_path)
-        with self._transaction(write=True) as tx:
+        with self._statement() as tx:  # one statement: its own transaction
             return self._update_held(
                 tx,
                 key,

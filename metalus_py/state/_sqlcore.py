@@ -99,6 +99,10 @@ class SqlCore(ABC):
     def _transaction(self, *, write: bool) -> AbstractContextManager[Tx]:
         """One transaction on the backend (each store class provides it)."""
 
+    @abstractmethod
+    def _statement(self) -> AbstractContextManager[Tx]:
+        """Statements each in its own implicit transaction: one round trip for a one-statement write."""
+
 
 def run_from_row(row: Row, changes: Sequence[ParameterChange] = ()) -> RunRecord:
     """Build a :class:`RunRecord` from a row of ``RUN_COLUMNS``."""

@@ -5,6 +5,14 @@ is one transaction at READ COMMITTED; decisions that read then write lock the ro
 (``INSERT ... ON CONFLICT`` then ``SELECT ... FOR UPDATE``; claims hold the run's lease row
 ``FOR SHARE`` so a lease cannot change hands mid-claim).
 
+Step claims and completions are single statements (one round trip each) committed with
+``synchronous_commit = off`` by default (``step_commit="async"``, or ``?step_commit=async`` in the
+URL): they are visible to every other session at once and survive a crash of the metalus
+process; only a crash of the PostgreSQL server itself can lose the last fraction of a second of
+them, and those steps then run again on resume. Every other write (runs, executions, pipelines,
+leases, events, kills) waits for the server's WAL flush. ``step_commit="durable"`` makes step
+writes wait too (about twice the bookkeeping time per step).
+
 Tables live in the connection's ``search_path`` (``public`` by default), or in ``schema`` when
 given (also as a ``?schema=name`` query parameter of the URL); the schema is created if needed.
 """
@@ -17,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -55,17 +63,22 @@ class _PgTx:
         return [tuple(r) for r in self._cur.fetchall()]
 
 
-def split_schema(url: str) -> tuple[str, str | None]:
-    """Remove a ``schema`` query parameter from a PostgreSQL URL.
+def split_option(url: str, name: str) -> tuple[str, str | None]:
+    """Remove the query parameter ``name`` (one of ours, unknown to libpq) from a PostgreSQL URL.
 
     Returns:
-        ``(url without it, schema or None)``.
+        ``(url without it, its value or None)``.
     """
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
-    schema = next((v for k, v in query if k == "schema"), None)
-    rest = urlencode([(k, v) for k, v in query if k != "schema"])
-    return urlunsplit(parts._replace(query=rest)), schema or None
+    value = next((v for k, v in query if k == name), None)
+    rest = urlencode([(k, v) for k, v in query if k != name], quote_via=quote)  # libpq reads no "+"
+    return urlunsplit(parts._replace(query=rest)), value or None
+
+
+def split_schema(url: str) -> tuple[str, str | None]:
+    """Remove a ``schema`` query parameter from a PostgreSQL URL: ``(url without it, schema)``."""
+    return split_option(url, "schema")
 
 
 def safe_url(url: str) -> str:
@@ -75,6 +88,12 @@ def safe_url(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _async_step_commit(value: str) -> bool:
+    if value.lower() not in ("async", "durable"):
+        raise StateError(f"step_commit must be 'async' or 'durable', not {value!r}")
+    return value.lower() == "async"
 
 
 class PostgresStateStore(RunsMixin, StepsMixin, SchedulesMixin):
@@ -88,6 +107,8 @@ class PostgresStateStore(RunsMixin, StepsMixin, SchedulesMixin):
             ``.metalus/artifacts`` under the current directory (use shared storage when
             several hosts run).
         connect_timeout: seconds to wait for the server.
+        step_commit: ``"async"`` (default) or ``"durable"``: whether step claims and completions
+            wait for the server's WAL flush (also ``?step_commit=`` in the URL; see the module notes).
         clock: epoch-seconds clock (tests pass a fake one to expire leases).
 
     Raises:
@@ -104,10 +125,13 @@ class PostgresStateStore(RunsMixin, StepsMixin, SchedulesMixin):
         schema: str | None = None,
         artifact_base: str | None = None,
         connect_timeout: float = 10.0,
+        step_commit: str | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(clock=clock)
         conninfo, url_schema = split_schema(url)
+        conninfo, url_step_commit = split_option(conninfo, "step_commit")
+        self._async_steps = _async_step_commit(step_commit or url_step_commit or "async")
         if conninfo.startswith("postgres://"):
             conninfo = "postgresql://" + conninfo[len("postgres://") :]
         self._conninfo = conninfo
@@ -162,12 +186,22 @@ class PostgresStateStore(RunsMixin, StepsMixin, SchedulesMixin):
             raise StateError(f"cannot connect to the state store {safe_url(self._conninfo)}: {exc}") from exc
         if self._schema:
             conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self._schema)))
+        if self._async_steps:  # the session default: single-statement step writes
+            conn.execute("SET synchronous_commit TO off")
         return conn
 
     @contextmanager
     def _transaction(self, *, write: bool) -> Iterator[_PgTx]:
         conn = self._connections.get()
         with conn.transaction(), conn.cursor() as cur:
+            if write and self._async_steps:  # every transaction waits for the WAL flush
+                cur.execute("SET LOCAL synchronous_commit TO on")
+            yield _PgTx(cur)
+
+    @contextmanager
+    def _statement(self) -> Iterator[_PgTx]:
+        conn = self._connections.get()
+        with conn.cursor() as cur:  # autocommit: each statement commits itself
             yield _PgTx(cur)
 
     def _init_schema(self) -> None:

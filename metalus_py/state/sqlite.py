@@ -140,6 +140,10 @@ class SqliteStateStore(RunsMixin, StepsMixin, SchedulesMixin):
                     log.debug("ROLLBACK failed", exc_info=True)
             raise
 
+    @contextmanager
+    def _statement(self) -> Iterator[_SqliteTx]:
+        yield _SqliteTx(self._connections.get())  # autocommit: each statement commits itself
+
     def _init_schema(self) -> None:
         with self._transaction(write=True) as tx:
             for statement in DDL:
