@@ -20,6 +20,7 @@ import pstats
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,16 @@ def peak_rss_mb() -> float:
     return _status_mb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _drop_schema(url: str, schema: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    from metalus_py.state.postgres import split_schema
+
+    with psycopg.connect(split_schema(url)[0], autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise SystemExit(f"bench.child: check failed: {message}")
@@ -121,11 +132,19 @@ def _run_metalus(spec: Spec, clock: Clock) -> tuple[Any, dict[str, Any]]:
         from metalus_py.durable.session import RunOptions, start_run
         from metalus_py.state import open_store
 
-        store = open_store(f"sqlite:///{spec['tmp']}/state.db")
+        schema = None
+        if mode == "postgres":  # a fresh schema per measurement, dropped afterwards
+            schema = f"metalus_bench_{uuid.uuid4().hex[:12]}"
+            store = open_store(f"{spec['postgres']}{'&' if '?' in spec['postgres'] else '?'}schema={schema}")
+        else:
+            store = open_store(f"sqlite:///{spec['tmp']}/state.db")
         assert store is not None
         persist = "all" if mode == "sqlite-all" else "none"
         with clock.measure():
             result = start_run(store, spec["app"], params, options=RunOptions(persist=persist))
+        store.close()
+        if schema is not None:
+            _drop_schema(spec["postgres"], schema)
     status = getattr(result, "status", None)
     if status is None:
         status = result.run.status
