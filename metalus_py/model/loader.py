@@ -76,6 +76,8 @@ def nesting_beyond_limit(document: Any, limit: int = MAX_JSON_DEPTH) -> str | No
     Iterative, so any depth is measured without recursion; the message names the JSON path
     where the limit is passed.
     """
+    if not _deeper_than(document, limit):  # the common case, without building any path
+        return None
     stack: list[tuple[Any, str, int]] = [(document, "", 1)]
     while stack:
         value, path, depth = stack.pop()
@@ -91,6 +93,23 @@ def nesting_beyond_limit(document: Any, limit: int = MAX_JSON_DEPTH) -> str | No
                     f"(objects and lists); at most {limit} levels are accepted")
         stack.extend(children)
     return None
+
+
+def _deeper_than(document: Any, limit: int) -> bool:
+    """True when some object or list of ``document`` sits more than ``limit`` levels deep."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((v, depth + 1) for v in children if isinstance(v, dict | list))
+    return False
 
 
 def unwrap_application(document: Any) -> Any:

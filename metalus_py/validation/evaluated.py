@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from metalus_py.base.exceptions import PipelineException
@@ -84,12 +85,18 @@ def _nested(value: Any, path: str) -> Iterator[tuple[str, str]]:
 
 def tokens(text: str) -> list[Token]:
     """The prefixed references ``text`` may evaluate (script bindings included)."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=8192)
+def _tokens(text: str) -> tuple[Token, ...]:
+    """:func:`tokens`, once per distinct string (applications repeat the same mappings)."""
     if is_script(text):
         try:
             bindings, _ = parse_script(text)
         except PipelineException:
-            return []
-        return [t for _, value, _ in bindings for t in tokens(value)]
+            return ()
+        return tuple(t for _, value, _ in bindings for t in _tokens(value))
     found: list[Token] = []
     pieces = [p for p in split_alternates(text) if p]
     for position, piece in enumerate(pieces):
@@ -104,7 +111,7 @@ def tokens(text: str) -> list[Token]:
             break  # a literal: later alternates are never evaluated
         if len(piece) > 1:
             found.append(_token(piece[0], piece[1:], piece, fallback))
-    return found
+    return tuple(found)
 
 
 def _token(prefix: str, body: str, text: str, fallback: bool) -> Token:
