@@ -8,11 +8,14 @@ or leads out of the set.
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from metalus_py.base.problems import ValidationReport
 from metalus_py.model.pipeline import Pipeline, PipelineStep
 from metalus_py.validation.shapes import at
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def _normal_successors(step: PipelineStep) -> list[str]:
@@ -24,14 +27,18 @@ def _normal_successors(step: PipelineStep) -> list[str]:
 def check_loops(pipeline: Pipeline, prefix: str, report: ValidationReport) -> None:
     """Report each loop of ``pipeline`` that no step can leave."""
     steps = pipeline.step_map()
+    if _acyclic(steps):  # the common case, decided without importing networkx
+        return
+    import networkx
+
     index = {s.id: i for i, s in enumerate(pipeline.steps) if s.id}
-    graph: nx.DiGraph = nx.DiGraph()
+    graph: nx.DiGraph = networkx.DiGraph()
     for step_id, step in steps.items():
         graph.add_node(step_id)
         for target in _normal_successors(step):
             if target in steps:
                 graph.add_edge(step_id, target)
-    for component in nx.strongly_connected_components(graph):
+    for component in networkx.strongly_connected_components(graph):
         members = set(component)
         if len(members) == 1:
             only = next(iter(members))
@@ -45,6 +52,25 @@ def check_loops(pipeline: Pipeline, prefix: str, report: ValidationReport) -> No
         report.error(at(prefix, f"steps[{index.get(first, 0)}]"), f"steps of pipeline [{pipeline.id or '?'}] loop "
                      f"forever: {loop} (no branch leaves the loop and no step ends the pipeline)",
                      "point a nextStepId or a branch result outside the loop", subject=first)
+
+
+def _acyclic(steps: dict[str, PipelineStep]) -> bool:
+    """True when no step can reach itself again (Kahn's topological sort consumes every step)."""
+    targets = {sid: [t for t in _normal_successors(step) if t in steps] for sid, step in steps.items()}
+    incoming = dict.fromkeys(steps, 0)
+    for outs in targets.values():
+        for target in outs:
+            incoming[target] += 1
+    ready = [sid for sid, count in incoming.items() if count == 0]
+    seen = 0
+    while ready:
+        sid = ready.pop()
+        seen += 1
+        for target in targets[sid]:
+            incoming[target] -= 1
+            if incoming[target] == 0:
+                ready.append(target)
+    return seen == len(steps)
 
 
 def _leaves(step: PipelineStep, members: set[str], steps: dict[str, PipelineStep]) -> bool:
