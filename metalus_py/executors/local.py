@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -17,6 +18,7 @@ class LocalBackend:
     def __init__(self, prepared: PreparedApplication, services: RunServices, max_workers: int) -> None:
         self._prepared = prepared
         self._services = services
+        self._max_workers = max_workers
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="execution")
 
     def input_globals(self, work: ReadyExecution) -> dict[str, Any]:
@@ -26,6 +28,29 @@ class LocalBackend:
     def submit(self, work: ReadyExecution) -> Future[ExecutionOutcome]:
         spec = execution_spec(self._prepared, work, self.input_globals(work))
         return self._pool.submit(run_execution, spec, self._services)
+
+    def submit_values(self, works: list[ReadyExecution]) -> list[Future[ExecutionOutcome]]:
+        """The values of one fork launch: at most ``max_workers`` pool tasks take them from one
+        queue in turn, so a value costs no pool hand-off and slow values still run side by side."""
+        futures: list[Future[ExecutionOutcome]] = [Future() for _ in works]
+        pending = deque(zip(works, futures, strict=True))
+        for _ in range(min(self._max_workers, len(works))):
+            self._pool.submit(self._drain, pending)
+        return futures
+
+    def _drain(self, pending: deque[tuple[ReadyExecution, Future[ExecutionOutcome]]]) -> None:
+        while True:
+            try:
+                work, future = pending.popleft()
+            except IndexError:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                spec = execution_spec(self._prepared, work, self.input_globals(work))
+                future.set_result(run_execution(spec, self._services))
+            except BaseException as exc:  # noqa: BLE001 - handed to the runner, which records it
+                future.set_exception(exc)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -16,7 +16,7 @@ import queue
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from metalus_py.base.records import ErrorInfo, now
 from metalus_py.events import RunEvent
@@ -49,6 +49,15 @@ class ExecutionBackend(Protocol):
 
     def shutdown(self) -> None:
         """Stop: cancel what has not started, wait for what runs."""
+        ...
+
+
+@runtime_checkable
+class ValuesBackend(Protocol):
+    """A backend that takes all the values of one fork launch at once (no per-value hand-off)."""
+
+    def submit_values(self, works: list[ReadyExecution]) -> list[Future[ExecutionOutcome]]:
+        """Start every instance of ``works``; one future per instance, in the same order."""
         ...
 
 
@@ -261,8 +270,18 @@ class PlanRunner:
             join = self.graph.joins[fork]
             self._consider(join, index)
             return
-        for i, value in enumerate(values):
-            self._submit(work.for_value(i, value))
+        self._submit_values([work.for_value(i, value) for i, value in enumerate(values)])
+
+    def _submit_values(self, works: list[ReadyExecution]) -> None:
+        if self.services.kill.run_killed or not isinstance(self.backend, ValuesBackend):
+            for item in works:
+                self._submit(item)
+            return
+        for item, future in zip(works, self.backend.submit_values(works), strict=True):
+            key = item.key
+            self.state.queued.add(key)
+            self.state.running[future] = key
+            future.add_done_callback(self._finished.put)
 
     def _fork_values(self, expression: str, globals_: dict[str, Any]) -> Any:
         if expression and (expression[0] in PREFIXES or has_template(expression)):

@@ -28,3 +28,12 @@ class DaskSteps:
         """Sleep, then give ``value`` back (a step that is still running when a test acts)."""
         time.sleep(float(seconds))
         return value
+
+    @staticmethod
+    def span(value: Any = None, seconds: Any = 0.3) -> dict[str, Any]:
+        """Sleep, then report the value, the thread and the start and end of the sleep."""
+        import threading
+
+        started = time.monotonic()
+        time.sleep(float(seconds))
+        return {"value": value, "thread": threading.get_ident(), "start": started, "end": time.monotonic()}
