@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from metalus_py.base.json_text import dumps_indented
 from metalus_py.base.records import PipelineRecord, StepRecord, iso
 from metalus_py.flow.execution import ExecutionOutcome
 
@@ -73,6 +74,9 @@ class RunResult:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
+        """The result document as JSON text (indented by ``indent`` spaces; ``None``: one line)."""
+        if indent == 2:
+            return dumps_indented(self.to_dict())
         return json.dumps(self.to_dict(), indent=indent, default=str)
 
     def _repr_html_(self) -> str:

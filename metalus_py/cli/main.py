@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.json_text import dumps_indented
 from metalus_py.base.run_ids import check_run_id
 from metalus_py.base.secrets import redact_known
 from metalus_py.cli.arguments import COMMAND_OPTIONS, CommandLine, split_command_line, suggestion_options
@@ -245,7 +246,7 @@ def _finish(line: CommandLine, result: Any) -> int:
     document = redact_known(result.to_dict())
     output = line.option("--output-json")
     if output:
-        _write_text(output, redact_known(json.dumps(document, indent=2, default=str)))
+        _write_text(output, redact_known(dumps_indented(document)))
     if not line.flag("--quiet", "-q"):
         print(redact_known(_summary(document)), file=sys.stderr)
     return int(result.exit_code)
@@ -489,7 +490,7 @@ def cmd_show(line: CommandLine) -> int:
             recorded = RecordedRun.load(store, run_id)
         except KeyError as exc:
             raise ApplicationError(f"no run {run_id!r} in the state store {store.url}") from exc
-        print(json.dumps(recorded.to_dict(), indent=2, default=str) if line.flag("--json") else recorded.tree())
+        print(dumps_indented(recorded.to_dict()) if line.flag("--json") else recorded.tree())
         return 0
     finally:
         store.close()
