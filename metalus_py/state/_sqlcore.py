@@ -228,12 +228,22 @@ class ThreadConnections(Generic[C]):
         self._guard = threading.Lock()
         self._by_thread: dict[threading.Thread, C] = {}
         self._pid = os.getpid()
+        self._mine = threading.local()  # this thread's (pid, connection): the lock-free fast path
         self.closed = False
 
     def get(self) -> C:
         """The calling thread's connection (opened on first use)."""
         if self.closed:
             raise StateError("the state store is closed")
+        cached = getattr(self._mine, "entry", None)
+        if cached is not None and cached[0] == os.getpid() and self._usable(cached[1]):
+            return cached[1]
+        conn = self._get_slow()
+        self._mine.entry = (os.getpid(), conn)
+        return conn
+
+    def _get_slow(self) -> C:
+        """Find or open the thread's connection; close those of threads that have ended."""
         me = threading.current_thread()
         with self._guard:
             if os.getpid() != self._pid:  # forked: never touch the parent's connections
