@@ -56,8 +56,8 @@ commands:
 """
 
 INVALID = 2
-#: The commands that run an application (each one run scope).
-RUN_COMMANDS = frozenset({"run", "resume", "retrigger"})
+#: The commands that run or plan an application: each is one run scope (step paths importable).
+RUN_COMMANDS = frozenset({"run", "resume", "retrigger", "plan", "validate"})
 
 
 def main(argv: list[str] | None = None) -> int:
