@@ -103,3 +103,19 @@ def test_concurrent_runs_in_threads_restore_the_process_when_the_last_ends(
         thread.join()
     assert [r.status for r in results] == ["COMPLETE"] * 3
     assert _process_state() == before
+
+
+def test_a_nested_scope_restores_nothing_until_the_outer_one_ends(tmp_path: Path) -> None:
+    from metalus_py.base.runscope import run_scope
+    from metalus_py.base.secrets import remember_secret
+
+    before = _process_state()
+    outer, inner = str(tmp_path / "outer"), str(tmp_path / "inner")
+    with run_scope([outer]):
+        factory = logging.getLogRecordFactory()
+        with run_scope([inner]):
+            remember_secret(SECRET)
+        assert inner in sys.path and outer in sys.path
+        assert logging.getLogRecordFactory() is factory
+        assert SECRET in known_secrets()
+    assert _process_state() == before
