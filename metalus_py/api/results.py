@@ -38,6 +38,9 @@ class RunResult:
     killed: bool = False
     events_path: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The secret values the run saw: redacted from the document after the run, when the process
+    #: no longer remembers them (see ``metalus_py.base.runscope``).
+    secrets: frozenset[str] = field(default_factory=frozenset, repr=False)
 
     @property
     def status(self) -> str:
@@ -56,10 +59,10 @@ class RunResult:
         return getattr(value, "primary_return", value)
 
     def to_dict(self) -> dict[str, Any]:
-        """The result document (credentials never appear: known secret values are redacted)."""
-        from metalus_py.base.secrets import redact_secrets
+        """The result document (credentials never appear: the run's and known secret values are redacted)."""
+        from metalus_py.base.secrets import known_secrets, redact
 
-        return redact_secrets(self._document())
+        return redact(self._document(), self.secrets | known_secrets())
 
     def _document(self) -> dict[str, Any]:
         return {

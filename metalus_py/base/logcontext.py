@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TextIO
+from typing import Any, TextIO
 
 _IDS: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("metalus_ids", default=())
 FIELDS = ("run", "execution", "pipeline", "step")
@@ -74,22 +76,38 @@ class IdsFilter(logging.Filter):
 _installed = False
 
 
-def install_record_ids() -> None:
-    """Give every log record of this process the running ids (``metalus_run_id``,
-    ``metalus_execution_id``, ``metalus_pipeline_id``, ``metalus_step_id`` and ``metalus_ids``),
-    whatever handler writes it. Idempotent."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    previous = logging.getLogRecordFactory()
-
-    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+def _stamping(previous: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
         _stamp(record)
         return record
 
-    logging.setLogRecordFactory(factory)
+    return factory
+
+
+def install_record_ids() -> None:
+    """Give every log record of this process the running ids (``metalus_run_id``,
+    ``metalus_execution_id``, ``metalus_pipeline_id``, ``metalus_step_id`` and ``metalus_ids``),
+    whatever handler writes it, for good (a caller's opt-in; runs use :func:`record_ids`). Idempotent."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    logging.setLogRecordFactory(_stamping(logging.getLogRecordFactory()))
+
+
+@contextmanager
+def record_ids() -> Iterator[None]:
+    """Stamp every log record with the running ids inside the block (see :func:`install_record_ids`);
+    the factory found is put back after, unless someone replaced ours meanwhile."""
+    previous = logging.getLogRecordFactory()
+    ours = _stamping(previous)
+    logging.setLogRecordFactory(ours)
+    try:
+        yield
+    finally:
+        if logging.getLogRecordFactory() is ours:
+            logging.setLogRecordFactory(previous)
 
 
 def configure_logging(level: int = logging.INFO, *, stream: TextIO | None = None) -> logging.Handler:

@@ -22,11 +22,12 @@ Two lines of defence keep secrets out of state, artifacts, events and logs:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Final
 
 __all__ = ["MIN_KNOWN_LENGTH", "REDACTED", "Redactor", "Secret", "known_secrets", "redact", "redact_known",
-           "redact_secrets", "remember_secret"]
+           "redact_secrets", "remember_secret", "secrets_scope"]
 
 #: What a secret becomes in anything written or shown.
 REDACTED: Final = "***REDACTED***"
@@ -51,6 +52,22 @@ def remember_secret(value: str) -> None:
 def known_secrets() -> frozenset[str]:
     """The secret values created (or remembered) in this process so far."""
     return frozenset(_known)
+
+
+@contextmanager
+def secrets_scope() -> Iterator[None]:
+    """Secret values remembered inside the block are forgotten after it (the ones known before stay).
+
+    A run (``metalus_py.base.runscope.run_scope``) opens it: secrets seen by one run do not
+    accumulate in a process that runs many; what a run's result needs afterwards it carries.
+    """
+    global _known
+    before = _known
+    try:
+        yield
+    finally:
+        with _known_lock:
+            _known = before
 
 
 def redact_known(obj: Any) -> Any:

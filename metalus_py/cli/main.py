@@ -5,6 +5,7 @@ Exit codes: 0 complete, 1 failed, 2 invalid input (nothing ran), 3 paused, 4 kil
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -15,6 +16,7 @@ from typing import Any
 from metalus_py.base.exceptions import ApplicationError
 from metalus_py.base.json_text import dumps_indented
 from metalus_py.base.run_ids import check_run_id
+from metalus_py.base.runscope import run_scope
 from metalus_py.base.secrets import redact_known
 from metalus_py.cli.arguments import COMMAND_OPTIONS, CommandLine, split_command_line, suggestion_options
 from metalus_py.cli.help import command_help, did_you_mean_command
@@ -55,6 +57,8 @@ commands:
 """
 
 INVALID = 2
+#: The commands that run or plan an application: each is one run scope (step paths importable).
+RUN_COMMANDS = frozenset({"run", "resume", "retrigger", "plan", "validate"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,6 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     if steps_path:  # the operator's folder of step packages (the application's folder never is)
         os.environ["METALUS_STEPS_PATH"] = os.pathsep.join(
             p for p in (steps_path, os.environ.get("METALUS_STEPS_PATH", "")) if p)
+    # A command that runs an application is one run scope: the secrets it saw stay redacted in
+    # its output and messages; nothing of the run outlives the command (see base.runscope).
+    with run_scope() if command in RUN_COMMANDS else contextlib.nullcontext():
+        return _dispatch(handler, line, command)
+
+
+def _dispatch(handler: Callable[[CommandLine], int], line: CommandLine, command: str) -> int:
     try:
         return handler(line)
     except ApplicationError as exc:

@@ -13,27 +13,23 @@ import json
 import logging
 import os
 import socket
-import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from metalus_py.api import build_services, load_document, run_prepared, validate_application
 from metalus_py.api.results import RunResult
+from metalus_py.api.service import PreparedRun, execute_run, load_document, prepare_recorded, prepare_run
 from metalus_py.base.exceptions import ApplicationError
 from metalus_py.base.run_ids import check_run_id
+from metalus_py.base.runscope import in_run_scope, run_scope
 from metalus_py.base.secret_names import MissingSecretsError, protect_secret_values, restore_secret_values
 from metalus_py.base.secrets import redact_secrets
 from metalus_py.durable.inspect import RecordedRun
-from metalus_py.durable.journal import StoreJournal
 from metalus_py.durable.options import RunOptions
-from metalus_py.durable.recorder import StoreRecorder
+from metalus_py.durable.recording import StoreRecording
 from metalus_py.durable.retrigger import RetriggerPoint, kept_steps
-from metalus_py.events import Listener
 from metalus_py.model.application import Application
-from metalus_py.plan.setup import prepare_application
-from metalus_py.state import ArtifactStore, LeaseHeldError, LeaseKeeper, RunExistsError, RunRecord, StateStore
-from metalus_py.steps.runtime import KillSwitch
+from metalus_py.state import LeaseHeldError, LeaseKeeper, RunExistsError, RunRecord, StateStore
 from metalus_py.validation import ValidationReport
 
 _LOG = logging.getLogger("metalus_py.durable")
@@ -53,6 +49,7 @@ def _persist_policy(options: RunOptions, application: Application) -> str:
     return policy
 
 
+@in_run_scope
 def start_run(
     store: StateStore,
     location: str,
@@ -93,14 +90,10 @@ def start_run(
             effective = existing.effective_parameters
             changes = {k: v for k, v in parameters.items() if k not in effective or effective[k] != v}
             return resume_run(store, run_id, changes, options=options, resubmitted=_document_or_none(location))
-    if validated is None or not validated.ok:
-        report = validate_application(location, parameters, strict=options.strict, source=location)
-        report.raise_for_errors()
-    document = load_document(location)
-    application = Application.model_validate(document)
+    run = prepare_run(location, parameters, source=location, strict=options.strict, validated=validated)
+    document, prepared = run.document, run.prepared
     run_id = run_id or uuid.uuid4().hex[:12]
-    policy = _persist_policy(options, application)
-    prepared = prepare_application(application, location, dict(parameters))
+    policy = _persist_policy(options, prepared.application)
     artifact_root = options.artifacts.rstrip("/") + f"/{run_id}" if options.artifacts else None
     try:
         store.create_run(
@@ -115,7 +108,7 @@ def start_run(
             f"run {run_id} was submitted at the same time by another process, which runs it; "
             "not starting it twice (submit it again once that one has finished to resume it)"
         ) from exc
-    return _execute(store, run_id, options, plain=(document, parameters))
+    return _execute(store, run_id, options, prepared=run)
 
 
 def _document_or_none(location: str) -> Any:
@@ -125,6 +118,7 @@ def _document_or_none(location: str) -> Any:
         return None
 
 
+@in_run_scope
 def resume_run(
     store: StateStore, run_id: str, parameters: Mapping[str, Any], *, options: RunOptions | None = None,
     executor: Any = None, resubmitted: Any = None,
@@ -147,6 +141,7 @@ def resume_run(
         return _execute(store, run_id, ready, changes=parameters, resubmitted=resubmitted)
 
 
+@in_run_scope
 def retrigger_run(
     store: StateStore,
     run_id: str,
@@ -172,9 +167,9 @@ def retrigger_run(
         with _executor_opened(options, parameters) as ready:
             return retrigger_run(store, run_id, start, parameters, options=ready, live=live, new_run_id=new_run_id,
                                  document=document)
-    new_id, plain = _prepare_retrigger(store, run_id, start, parameters, live=live, new_run_id=new_run_id,
-                                       document=document)
-    return _execute(store, new_id, options, plain=plain, live=live)
+    new_id, run = _prepare_retrigger(store, run_id, start, parameters, live=live, new_run_id=new_run_id,
+                                     document=document)
+    return _execute(store, new_id, options, prepared=run)
 
 
 def prepare_retrigger(
@@ -185,14 +180,15 @@ def prepare_retrigger(
 
     ``resume_run`` on that id then runs it (the monitor does so in another process).
     """
-    return _prepare_retrigger(store, run_id, start, parameters, live=live, new_run_id=new_run_id)[0]
+    with run_scope():
+        return _prepare_retrigger(store, run_id, start, parameters, live=live, new_run_id=new_run_id)[0]
 
 
 def _prepare_retrigger(
     store: StateStore, run_id: str, start: str, parameters: Mapping[str, Any], *, live: Mapping[str, Any] | None = None,
     new_run_id: str | None = None, document: Any = None,
-) -> tuple[str, tuple[Any, dict[str, Any]]]:
-    """The new run's id, and its document and parameters in clear."""
+) -> tuple[str, PreparedRun]:
+    """The new run's id, and the application prepared (document and parameters in clear, ``live`` over them)."""
     source = _get(store, run_id)
     refuse_pruned(source, "re-triggered")
     point = RetriggerPoint.parse(start)
@@ -201,9 +197,9 @@ def _prepare_retrigger(
     given = {**parameters, **live}
     clear = restore_secret_values(json.loads(source.application_json), given, where=where, fallback=document)
     params = {**restore_secret_values(source.effective_parameters, given, where=where), **parameters}
-    application = Application.model_validate(clear)
-    prepared = prepare_application(application, source.metadata.get("source", ""), {**params, **live})
-    keep = kept_steps(prepared, store.list_steps(run_id=run_id), point)
+    run = prepare_recorded(Application.model_validate(clear), clear, source.metadata.get("source", ""),
+                           {**params, **live})
+    keep = kept_steps(run.prepared, store.list_steps(run_id=run_id), point)
     new_id = check_run_id(new_run_id) if new_run_id else uuid.uuid4().hex[:12]
     store.create_run(
         run_id=new_id, application_id=source.application_id, application_json=source.application_json,
@@ -212,7 +208,7 @@ def _prepare_retrigger(
         metadata={**source.metadata, "retriggeredFrom": start},
     )
     store.copy_completed_steps(source_run_id=run_id, target_run_id=new_id, steps=[r.key for r in keep])
-    return new_id, (clear, params)
+    return new_id, run
 
 
 def refuse_pruned(record: RunRecord, action: str) -> None:
@@ -259,9 +255,10 @@ def _get(store: StateStore, run_id: str) -> RunRecord:
     return record
 
 
+@in_run_scope
 def execute_recorded(
     store: StateStore, run_id: str, options: RunOptions | None = None, *, live: Mapping[str, Any] | None = None,
-    document: Any = None,
+    document: Any = None, prepared: PreparedRun | None = None,
 ) -> RunResult:
     """Run a recorded run (just created, or to resume) in this process.
 
@@ -271,18 +268,20 @@ def execute_recorded(
             They also give again secret values stored redacted.
         document: the application document in clear, when the caller has it: secret globals
             stored redacted (no ``METALUS_SECRET_KEY``) are taken from it.
+        prepared: the run's application already prepared (with ``live`` parameters): it is not prepared again.
     """
-    return _execute(store, run_id, options or RunOptions(), live=live, resubmitted=document)
+    return _execute(store, run_id, options or RunOptions(), live=live, resubmitted=document, prepared=prepared)
 
 
 def _execute(
     store: StateStore, run_id: str, options: RunOptions, *, changes: Mapping[str, Any] | None = None,
-    plain: tuple[Any, Mapping[str, Any]] | None = None, resubmitted: Any = None,
-    live: Mapping[str, Any] | None = None,
+    prepared: PreparedRun | None = None, resubmitted: Any = None, live: Mapping[str, Any] | None = None,
 ) -> RunResult:
-    """Run a recorded run. ``plain``: the document and parameters in clear, when the caller has them
-    (a new run); otherwise they are read back from the store, secrets decrypted or given again
-    (by ``changes``, ``live`` or the ``resubmitted`` document). ``live`` parameters go over them."""
+    """Run a recorded run through the one run path (:func:`execute_run` with a :class:`StoreRecording`).
+
+    ``prepared``: the application prepared by the caller (a new run, a retrigger); otherwise it is
+    read back from the store, secrets decrypted or given again (by ``changes``, ``live`` or the
+    ``resubmitted`` document), and prepared here. ``live`` parameters go over the recorded ones."""
     owner = new_owner()
     keeper = LeaseKeeper(store, run_id=run_id, owner=owner, ttl_seconds=options.lease_ttl)
     try:
@@ -295,102 +294,41 @@ def _execute(
         # A concurrent submission of the same id finished it between our look and our lease.
         keeper.stop(release=True)
         raise ApplicationError(f"run {run_id} was completed by another process meanwhile; not running it again")
-    journal: StoreJournal | None = None
+    recording: StoreRecording | None = None
     try:
         record = _get(store, run_id)
         given = dict(changes or {})
-        live = dict(live or {})
-        where = f"run {run_id}"
-        if plain is not None:
-            document, parameters = plain[0], dict(plain[1])
-        else:
-            document = restore_secret_values(json.loads(record.application_json), {**given, **live}, where=where,
-                                             fallback=resubmitted)
-            parameters = {**restore_secret_values(record.effective_parameters, {**given, **live}, where=where),
-                          **given}
-        parameters.update(live)
+        run = prepared or _restored(record, given, dict(live or {}), resubmitted)
         if changes:  # recorded by the process that runs the run, never by one that refused
             store.record_parameter_change(run_id=run_id, changes=redact_secrets(protect_secret_values(given)),
                                           reason="resume")
         store.set_run_status(run_id=run_id, status="RUNNING")
-        source = record.metadata.get("source", "")
-        application = Application.model_validate(document)
-        prepared = prepare_application(application, source, parameters)
-        artifacts = ArtifactStore(record.artifact_root) if record.persist_policy == "all" and record.artifact_root else None
-        journal = StoreJournal(store, artifacts, run_id=run_id, owner=owner)
-        recorder = StoreRecorder(store, run_id)
-        listeners: list[Listener] = [*options.listeners, recorder]
-        services = build_services(prepared, run_id=run_id, max_workers=options.max_workers, listeners=listeners,
-                                  journal=journal)
-        services.persist_default = artifacts is not None
-        if options.until:
-            services.stop_after = options.until
-            services.only_executions = _needed_for(prepared, options.until)
-        executor = options.executor
-        distributed = executor is not None and getattr(executor, "name", "local") != "local"
-        durable = _recorded_context(store, record, owner, options, recorder, services.max_workers,
-                                    persist=artifacts is not None) if distributed else None
-        # Workers read kill requests from the store themselves: a distributed run leaves them pending.
-        watcher = KillWatcher(store, run_id, services.kill, acknowledge=not distributed)
-        if distributed:
-            watcher.acknowledge_pending()  # requests left by an earlier session are not for this one
-        watcher.start()
-        try:
-            result = run_prepared(prepared, services=services, run_id=run_id, executor=executor, durable=durable,
-                                  root_executions=options.root_executions or _roots(parameters))
-        finally:
-            watcher.stop()
-            if distributed:
-                watcher.acknowledge_pending()
-            recorder.flush()
-        result.extra.update(restoredSteps=journal.restored, executedSteps=journal.executed)
-        journal.end_unfinished(killed=result.status == "KILLED", reason=f"the run ended {result.status}")
-        store.set_run_status(run_id=run_id, status=result.status)
-        return result
+        recording = StoreRecording(store, record, owner, options, run.prepared)
+        return execute_run(run, recording, run_id=run_id, max_workers=options.max_workers,
+                           executor=options.executor, root_executions=options.root_executions)
     except MissingSecretsError:
         raise  # nothing ran: the run keeps its status
     except BaseException as exc:
-        if journal is not None:
-            journal.end_unfinished(killed=False, reason=f"the run failed: {type(exc).__name__}")
+        if recording is not None:
+            recording.store_journal.end_unfinished(killed=False, reason=f"the run failed: {type(exc).__name__}")
         store.set_run_status(run_id=run_id, status="FAILED")
         raise
     finally:
         keeper.stop(release=True)
 
 
-def _recorded_context(
-    store: StateStore, record: RunRecord, owner: str, options: RunOptions, recorder: StoreRecorder,
-    max_workers: int, *, persist: bool,
-) -> Any:
-    """What a distributed executor's tasks carry: absolute state and artifact locations, the run."""
-    from metalus_py.executors.context import RecordedRunContext
-    from metalus_py.executors.recipe import RunReference
+def _restored(record: RunRecord, given: dict[str, Any], live: dict[str, Any], resubmitted: Any) -> PreparedRun:
+    """A recorded run's application prepared again: document and parameters read back, secrets restored.
 
-    source = record.metadata.get("source", "")
-    if source and "://" not in source:
-        source = os.path.abspath(source)
-    root = record.artifact_root or store.default_artifact_root(run_id=record.run_id)
-    if "://" not in root:
-        root = os.path.abspath(root)
-    reference = RunReference.build(
-        run_id=record.run_id, owner=owner, state_url=store.url, artifact_root=root, persist=persist,
-        application_json=record.application_json, source=source, parameters=record.effective_parameters,
-        max_workers=max_workers,
-    )
-    return RecordedRunContext(store, reference, listeners=list(options.listeners), recorder=recorder)
-
-
-def _needed_for(prepared: Any, until: str) -> frozenset[str]:
-    """The execution of ``until`` (``EXEC.PIPELINE.STEP``) and its ancestors."""
-    import networkx
-
-    from metalus_py.plan.graph import ExecutionGraph
-
-    execution_id = until.split(".", 1)[0]
-    graph = ExecutionGraph(prepared.application).graph
-    if execution_id not in graph:
-        return frozenset(prepared.executions)
-    return frozenset({execution_id, *networkx.ancestors(graph, execution_id)})
+    Raises:
+        MissingSecretsError: a secret stored redacted is given by nobody.
+    """
+    where = f"run {record.run_id}"
+    document = restore_secret_values(json.loads(record.application_json), {**given, **live}, where=where,
+                                     fallback=resubmitted)
+    parameters = {**restore_secret_values(record.effective_parameters, {**given, **live}, where=where), **given, **live}
+    return prepare_recorded(Application.model_validate(document), document, record.metadata.get("source", ""),
+                            parameters)
 
 
 def owner_process_dead(owner: str | None) -> bool:
@@ -438,48 +376,6 @@ def _take_lease(store: StateStore, keeper: LeaseKeeper) -> None:
         keeper.start()
 
 
-def _roots(parameters: Mapping[str, Any]) -> list[str] | None:
-    value = parameters.get("root-executions")
-    return [r.strip() for r in value.split(",") if r.strip()] if isinstance(value, str) else None
-
-
 def recorded_result(store: StateStore, record: RunRecord) -> RecordedRun:
     """A finished run as recorded (for idempotent re-submission)."""
     return RecordedRun.load(store, record.run_id)
-
-
-class KillWatcher:
-    """Polls the store for kill requests and flips the run's kill switch."""
-
-    def __init__(
-        self, store: StateStore, run_id: str, switch: KillSwitch, interval: float = 0.25, *, acknowledge: bool = True
-    ) -> None:
-        self.store, self.run_id, self.switch, self.interval = store, run_id, switch, interval
-        self.acknowledge = acknowledge
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"kill-watch-{run_id}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                for request in self.store.pending_kills(run_id=self.run_id):
-                    if request.target:
-                        self.switch.kill_step(request.target)
-                    else:
-                        self.switch.kill_run()
-                    if self.acknowledge:
-                        self.store.acknowledge_kill(request_id=request.request_id)
-            except Exception:  # the watcher must never end the run
-                _LOG.exception("kill watcher of run %s failed to poll", self.run_id)
-
-    def acknowledge_pending(self) -> None:
-        """Mark every pending kill request of the run handled."""
-        for request in self.store.pending_kills(run_id=self.run_id):
-            self.store.acknowledge_kill(request_id=request.request_id)

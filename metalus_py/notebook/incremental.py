@@ -16,7 +16,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from metalus_py.api import validate_application
+from metalus_py.api import prepare_run, validate_application
+from metalus_py.base.runscope import in_run_scope
 from metalus_py.base.secret_names import is_secret_name, protect_secret_values
 from metalus_py.base.secrets import redact_secrets
 from metalus_py.durable.options import RunOptions
@@ -135,6 +136,7 @@ def reusable(records: list[StepRunRecord], before: Mapping[str, Any], now: Mappi
     return kept
 
 
+@in_run_scope
 def run_incremental(
     document: Mapping[str, Any],
     parameters: Mapping[str, Any],
@@ -155,9 +157,8 @@ def run_incremental(
     if until is not None:
         check_step_name(until, document, option="until")
     assert report.application is not None
-    from metalus_py.plan.setup import prepare_application
-
-    prepared = prepare_application(report.application, source, dict(parameters))
+    run = prepare_run(document, parameters, source=source, validated=report)
+    prepared = run.prepared
     application_id = prepared.application_id
     source_run = None if fresh else previous_run(store, application_id)
     records = store.list_steps(run_id=source_run.run_id) if source_run else []
@@ -176,7 +177,8 @@ def run_incremental(
     )
     if kept and source_run is not None:
         store.copy_completed_steps(source_run_id=source_run.run_id, target_run_id=run_id, steps=[r.key for r in kept])
-    result = execute_recorded(store, run_id, RunOptions(until=until), live=parameters, document=document)
+    result = execute_recorded(store, run_id, RunOptions(until=until), live=parameters, document=document,
+                              prepared=run)
     wrapped = NotebookResult.of(result, document=document, store=store)
     wrapped.live = live_values(parameters)
     return wrapped

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from metalus_py.api import run_pipeline
+from metalus_py.base.runscope import in_run_scope
 from metalus_py.model.pipeline import Pipeline as PipelineModel
 from metalus_py.notebook.names import UnknownStepError, check_step_name
 from metalus_py.steps.resolution import StepResolver
@@ -43,6 +44,7 @@ def _globals(document: Mapping[str, Any], execution: Mapping[str, Any], extra: M
     return execution_globals(model, entry, dict(extra))
 
 
+@in_run_scope
 def run_single(document: Mapping[str, Any], name: str, globals_: dict[str, Any], inputs: dict[str, Any]) -> Any:
     """See :meth:`metalus_py.notebook.Application.run_step`."""
     parts = name.split(".")
