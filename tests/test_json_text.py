@@ -30,7 +30,7 @@ def test_same_json_as_the_standard_library() -> None:
 
 
 def test_values_json_cannot_hold_become_their_str() -> None:
-    when = dt.datetime(2026, 12, 3, 6, 0, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2026, 12, 3, 6, 0, tzinfo=dt.UTC)
     value = {"when": when, "point": Point(1), "path": Path("/tmp/x"), "set": {1}}
     assert json.loads(dumps_indented(value)) == json.loads(json.dumps(value, indent=2, default=str))
 
