@@ -60,9 +60,11 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The result document (credentials never appear: the run's and known secret values are redacted)."""
-        from metalus_py.base.secrets import known_secrets, redact
+        from metalus_py.base.secrets import known_secrets, redact, secrets_in_play
 
-        return redact(self._document(), self.secrets | known_secrets())
+        values = self.secrets | known_secrets()
+        document = self._document()
+        return redact(document, values) if values or secrets_in_play() else document
 
     def _document(self) -> dict[str, Any]:
         return {

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 __all__ = ["MIN_KNOWN_LENGTH", "REDACTED", "Redactor", "Secret", "known_secrets", "redact", "redact_known",
-           "redact_secrets", "remember_secret", "secrets_scope"]
+           "redact_secrets", "remember_secret", "secrets_in_play", "secrets_scope"]
 
 #: What a secret becomes in anything written or shown.
 REDACTED: Final = "***REDACTED***"
@@ -35,6 +35,9 @@ REDACTED: Final = "***REDACTED***"
 MIN_KNOWN_LENGTH: Final = 4
 
 _known: tuple[str, ...] = ()  # longest first; replaced whole (never mutated) so readers need no lock
+#: Whether any :class:`Secret` has existed in this process: until one has, and while no secret
+#: value is known, nothing can hold a secret and the filters below have nothing to walk for.
+_secret_created = False
 _known_lock = threading.Lock()
 
 
@@ -70,9 +73,17 @@ def secrets_scope() -> Iterator[None]:
             _known = before
 
 
+def secrets_in_play() -> bool:
+    """True once a :class:`Secret` was created in this process or while a secret value is known."""
+    return _secret_created or bool(_known)
+
+
 def redact_known(obj: Any) -> Any:
-    """:func:`redact` with every secret value known in this process (see :func:`known_secrets`)."""
-    return redact(obj, _known) if _known else redact_secrets(obj)
+    """:func:`redact` with every secret value known in this process (see :func:`known_secrets`);
+    ``obj`` itself when no secret is in play (:func:`secrets_in_play`)."""
+    if _known:
+        return redact(obj, _known)
+    return redact_secrets(obj) if _secret_created else obj
 
 
 class Secret(str):
@@ -99,6 +110,8 @@ class Secret(str):
     is_secret = True
 
     def __new__(cls, value: str) -> Secret:
+        global _secret_created
+        _secret_created = True
         plain = str.__str__(value)
         remember_secret(plain)
         return super().__new__(cls, plain)

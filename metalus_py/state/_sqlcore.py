@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
-from metalus_py.base.secrets import redact_secrets
+from metalus_py.base.secrets import redact_secrets, secrets_in_play
 from metalus_py.state.errors import StateError
 from metalus_py.state.records import (
     EventRecord,
@@ -57,7 +57,9 @@ class Tx(Protocol):
 
 def dumps(value: Any) -> str:
     """Encode a JSON column: secrets redacted by type, non-JSON values as their ``str``."""
-    return json.dumps(redact_secrets(value), default=_fallback, ensure_ascii=False)
+    if secrets_in_play():
+        value = redact_secrets(value)
+    return json.dumps(value, default=_fallback, ensure_ascii=False)
 
 
 def dumps_opt(value: Any) -> str | None:
