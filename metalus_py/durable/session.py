@@ -316,7 +316,13 @@ def _execute(
         source = record.metadata.get("source", "")
         application = Application.model_validate(document)
         prepared = prepare_application(application, source, parameters)
-        artifacts = ArtifactStore(record.artifact_root) if record.persist_policy == "all" and record.artifact_root else None
+        executor = options.executor
+        distributed = executor is not None and getattr(executor, "name", "local") != "local"
+        # Query plans only where this process reads them back; workers on other hosts get files.
+        artifacts = (
+            ArtifactStore(record.artifact_root, lazy_plans=not distributed)
+            if record.persist_policy == "all" and record.artifact_root else None
+        )
         journal = StoreJournal(store, artifacts, run_id=run_id, owner=owner)
         recorder = StoreRecorder(store, run_id)
         listeners: list[Listener] = [*options.listeners, recorder]
@@ -326,8 +332,6 @@ def _execute(
         if options.until:
             services.stop_after = options.until
             services.only_executions = _needed_for(prepared, options.until)
-        executor = options.executor
-        distributed = executor is not None and getattr(executor, "name", "local") != "local"
         durable = _recorded_context(store, record, owner, options, recorder, services.max_workers,
                                     persist=artifacts is not None) if distributed else None
         # Workers read kill requests from the store themselves: a distributed run leaves them pending.

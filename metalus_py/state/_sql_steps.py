@@ -33,6 +33,7 @@ class StepsMixin(SqlCore):
         step_path: str,
         owner: str,
         input_summary: Any = None,
+        reopen_complete: bool = False,
     ) -> ClaimResult:
         """See :meth:`StateStore.claim_step`."""
         key = (run_id, execution_key, pipeline_id, step_path)
@@ -48,7 +49,7 @@ class StepsMixin(SqlCore):
                     f"SELECT {STEP_COLUMNS} FROM metalus_step WHERE {_KEY}{self.lock_for_update}", key
                 )
                 record = None if row is None else step_from_row(row)
-                if record is not None and record.status is StepStatus.COMPLETE:
+                if record is not None and record.status is StepStatus.COMPLETE and not reopen_complete:
                     return ClaimResult(ClaimOutcome.ALREADY_COMPLETE, record)
                 if live_holder is not None and live_holder != owner:
                     return ClaimResult(ClaimOutcome.HELD, record, holder=live_holder)
