@@ -51,7 +51,13 @@ from fsspec.implementations.local import LocalFileSystem
 from metalus_py.base.loaded_modules import loaded
 from metalus_py.base.secrets import REDACTED, Secret, redact_secrets
 from metalus_py.state.errors import ArtifactError, StaleArtifactError
-from metalus_py.state.lazy_plans import capture_plan, load_plan, plan_document
+from metalus_py.state.lazy_plans import (
+    check_sources,
+    fingerprint_sources,
+    inspect_plan,
+    load_plan,
+    plan_document,
+)
 from metalus_py.state.summary import is_json_value, summarize_value
 
 __all__ = [
@@ -130,35 +136,37 @@ PathWriter = Callable[[str], None]
 
 
 def _encode_lazy(
-    value: Any, frame_format: FrameFormat, lazy_plans: bool, storage_options: Mapping[str, Any] | None
-) -> tuple[str, str, Writer, PathWriter | None]:
-    """A LazyFrame as its plan when allowed and possible, else streamed to a file (never collected)."""
-    capture = capture_plan(value) if lazy_plans else None
-    if capture is not None:
+    value: Any, frame_format: FrameFormat, lazy_plans: bool
+) -> tuple[str, Writer, PathWriter | None, dict[str, Any]]:
+    """``(format, writer, local path writer, extra reference fields)`` for a LazyFrame.
+
+    Its plan when allowed and possible, else streamed to a file (never collected); with
+    ``lazy_plans`` a streamed file's reference also records the fingerprints of the files its
+    plan scans, so it goes stale with them.
+    """
+    inspection = inspect_plan(value) if lazy_plans else None
+    extra: dict[str, Any] = {}
+    if inspection is not None:
         try:
-            data = json.dumps(plan_document(capture)).encode()
-        except Exception:  # noqa: BLE001 - a source that cannot be fingerprinted: stream instead
-            data = None
-        if data is not None:
-            document = data
+            if inspection.plan is not None:
+                data = json.dumps(plan_document(inspection)).encode()
 
-            def write_plan(f: IO[bytes]) -> None:
-                f.write(document)
+                def write_plan(f: IO[bytes]) -> None:
+                    f.write(data)
 
-            return "plan", "polars.LazyFrame", write_plan, None
+                return "plan", write_plan, None, extra
+            if inspection.sources:
+                extra["sources"] = fingerprint_sources(inspection.sources)
+        except Exception:  # noqa: BLE001 - a source that cannot be fingerprinted: stream, unchecked
+            extra = {}
     if frame_format == "parquet":
-        return "parquet", "polars.LazyFrame", lambda f: value.sink_parquet(f), lambda p: value.sink_parquet(p)
-    return "arrow", "polars.LazyFrame", lambda f: value.sink_ipc(f), lambda p: value.sink_ipc(p)
+        return "parquet", lambda f: value.sink_parquet(f), lambda p: value.sink_parquet(p), extra
+    return "arrow", lambda f: value.sink_ipc(f), lambda p: value.sink_ipc(p), extra
 
 
-def _encode(
-    value: Any, frame_format: FrameFormat, *, lazy_plans: bool = False,
-    storage_options: Mapping[str, Any] | None = None,
-) -> tuple[str, str, Writer, PathWriter | None]:
-    """Choose ``(format, $type, writer, local path writer or None)`` for a value."""
+def _encode(value: Any, frame_format: FrameFormat) -> tuple[str, str, Writer, PathWriter | None]:
+    """Choose ``(format, $type, writer, local path writer or None)`` for a value (not a LazyFrame)."""
     pl = loaded("polars")
-    if pl is not None and isinstance(value, pl.LazyFrame):
-        return _encode_lazy(value, frame_format, lazy_plans, storage_options)
     if pl is not None and isinstance(value, pl.DataFrame):
         df = value
         if frame_format == "parquet":
@@ -223,9 +231,13 @@ def write_artifact(
     if value is None:
         return inline_ref(None)
     summary = summarize_value(value)
-    fmt, kind, writer, path_writer = _encode(
-        value, frame_format, lazy_plans=lazy_plans, storage_options=storage_options
-    )
+    pl = loaded("polars")
+    extra: dict[str, Any] = {}
+    if pl is not None and isinstance(value, pl.LazyFrame):
+        kind = "polars.LazyFrame"
+        fmt, writer, path_writer, extra = _encode_lazy(value, frame_format, lazy_plans)
+    else:
+        fmt, kind, writer, path_writer = _encode(value, frame_format)
     fs, path = fsspec.core.url_to_fs(url + _SUFFIX[fmt], **dict(storage_options or {}))
     folder, _, name = path.rpartition("/")
     tmp = f"{folder}/.{name}{_TMP_MARK}{uuid.uuid4().hex}"
@@ -255,7 +267,7 @@ def write_artifact(
         except Exception:  # pragma: no cover - best effort
             pass
         raise ArtifactError(f"cannot write artifact {url}: {type(exc).__name__}: {exc}", url=url) from exc
-    return {"url": fs.unstrip_protocol(path), "format": fmt, "$type": kind, "summary": summary}
+    return {"url": fs.unstrip_protocol(path), "format": fmt, "$type": kind, "summary": summary, **extra}
 
 
 def load_artifact(ref: Mapping[str, Any], *, storage_options: Mapping[str, Any] | None = None) -> Any:
@@ -279,6 +291,8 @@ def load_artifact(ref: Mapping[str, Any], *, storage_options: Mapping[str, Any] 
     url = ref.get("url")
     if not isinstance(url, str) or fmt not in _SUFFIX:
         raise ArtifactError(f"not an output reference: {dict(ref)!r}")
+    if isinstance(ref.get("sources"), dict):
+        check_sources(ref["sources"], url=url)
     local = _local_path(url)
     if local is not None and fmt in ("arrow", "parquet") and ref.get("$type") == "polars.LazyFrame":
         if not os.path.exists(local):

@@ -11,7 +11,9 @@ reading data that no longer matches what the step saw.
 A plan is *not* stored (:func:`capture_plan` returns ``None``; the frame is then streamed to an
 artifact file) when it cannot be serialized, reads in-memory data (a DataFrame, bytes, a file
 object, a Python scan), calls Python functions, passes storage options to a scan (they may hold
-credentials), or contains the value of a known secret anywhere in its serialized form.
+credentials), or contains the value of a known secret anywhere in its serialized form. The
+streamed file's output reference still carries the fingerprints of the files the plan scans, so
+it goes stale like a plan when they change.
 """
 
 from __future__ import annotations
@@ -28,7 +30,15 @@ import fsspec
 from metalus_py.base.secrets import known_secrets
 from metalus_py.state.errors import StaleArtifactError
 
-__all__ = ["PlanCapture", "capture_plan", "fingerprint_sources", "load_plan", "plan_document"]
+__all__ = [
+    "PlanCapture",
+    "capture_plan",
+    "check_sources",
+    "fingerprint_sources",
+    "inspect_plan",
+    "load_plan",
+    "plan_document",
+]
 
 #: Plan nodes that hold in-memory data or Python code: such a plan is streamed to a file instead.
 _IN_MEMORY_NODES = frozenset(
@@ -39,9 +49,9 @@ _GLOB_CHARS = frozenset("*?[")
 
 @dataclass(frozen=True)
 class PlanCapture:
-    """A serialized plan (polars JSON) and the source paths it scans."""
+    """A serialized plan (polars JSON; ``None`` when it must not be stored) and the paths it scans."""
 
-    plan: str
+    plan: str | None
     sources: tuple[str, ...]
 
 
@@ -69,29 +79,33 @@ def _holds_credentials(cloud_options: Any) -> bool:
     return cloud_options.get("config") is not None or cloud_options.get("credential_provider") is not None
 
 
-def capture_plan(lf: Any) -> PlanCapture | None:
-    """The plan of ``lf`` and the paths it scans, or ``None`` when the plan must not be stored."""
+def inspect_plan(lf: Any) -> PlanCapture | None:
+    """The plan of ``lf`` if it may be stored, and the file paths it scans; ``None`` if unserializable."""
     try:
         text = _serialize(lf, "json")
         binary = _serialize(lf, "binary")
     except Exception:  # noqa: BLE001 - an unserializable plan is streamed instead
         return None
     secrets = [s for s in known_secrets() if s]
-    if any(s in text or s.encode() in binary for s in secrets):
-        return None
+    storable = not any(s in text or s.encode() in binary for s in secrets)
     sources: list[str] = []
     for key, value in _walk(json.loads(text)):
-        if key in _IN_MEMORY_NODES:
-            return None
-        if key == "cloud_options" and _holds_credentials(value):
-            return None
-        if key == "Paths" and isinstance(value, list):
+        if key in _IN_MEMORY_NODES or (key == "cloud_options" and _holds_credentials(value)):
+            storable = False
+        elif key == "Paths" and isinstance(value, list):
             for entry in value:
                 path = entry.get("inner") if isinstance(entry, dict) else entry
-                if not isinstance(path, str):
-                    return None
-                sources.append(path)
-    return PlanCapture(text, tuple(dict.fromkeys(sources)))
+                if isinstance(path, str) and not any(s in path for s in secrets):
+                    sources.append(path)
+                else:
+                    storable = False
+    return PlanCapture(text if storable else None, tuple(dict.fromkeys(sources)))
+
+
+def capture_plan(lf: Any) -> PlanCapture | None:
+    """The plan of ``lf`` and the paths it scans, or ``None`` when the plan must not be stored."""
+    inspection = inspect_plan(lf)
+    return inspection if inspection is not None and inspection.plan is not None else None
 
 
 def _files(fs: Any, path: str) -> list[str]:
@@ -136,6 +150,24 @@ def plan_document(capture: PlanCapture, *, storage_options: Mapping[str, Any] | 
     }
 
 
+def check_sources(
+    recorded: Mapping[str, Any], *, url: str | None = None, storage_options: Mapping[str, Any] | None = None
+) -> None:
+    """Compare recorded fingerprints (from :func:`fingerprint_sources`) with the files now.
+
+    Raises:
+        StaleArtifactError: a source changed, gained or lost files, or cannot be read.
+    """
+    for source, entries in recorded.items():
+        try:
+            now = fingerprint_sources([source], storage_options=storage_options)[source]
+        except (OSError, ValueError) as exc:
+            raise StaleArtifactError(f"artifact {url}: its source {source} cannot be read: {exc}",
+                                     url=url, source=source) from exc
+        if now != entries:
+            raise StaleArtifactError(url=url, source=source)
+
+
 def load_plan(
     document: Mapping[str, Any], *, url: str | None = None, storage_options: Mapping[str, Any] | None = None
 ) -> Any:
@@ -151,15 +183,7 @@ def load_plan(
             f"artifact {url} was planned with polars {document.get('polars')}, this is {pl.__version__}",
             url=url, source="polars",
         )
-    recorded: dict[str, Any] = dict(document.get("sources") or {})
-    for source, entries in recorded.items():
-        try:
-            now = fingerprint_sources([source], storage_options=storage_options)[source]
-        except (OSError, ValueError) as exc:
-            raise StaleArtifactError(f"artifact {url}: its source {source} cannot be read: {exc}",
-                                     url=url, source=source) from exc
-        if now != entries:
-            raise StaleArtifactError(url=url, source=source)
+    check_sources(dict(document.get("sources") or {}), url=url, storage_options=storage_options)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return pl.LazyFrame.deserialize(io.StringIO(str(document["plan"])), format="json")

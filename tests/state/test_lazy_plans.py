@@ -100,6 +100,18 @@ def test_an_in_memory_plan_is_streamed_to_ipc_and_scanned(tmp_path: Path) -> Non
     assert_frame_equal(loaded.collect(), frame.collect(), check_row_order=False)
 
 
+def test_a_streamed_frame_goes_stale_with_the_files_its_plan_read(tmp_path: Path) -> None:
+    source = _source(tmp_path, [1, 2, 3])
+    tags = pl.DataFrame({"x": [1, 2], "tag": ["a", "b"]}).lazy()
+    store = _store(tmp_path)
+    ref = _persist(store, pl.scan_parquet(source).join(tags, on="x", how="left"))
+    assert ref["format"] == "arrow" and list(ref["sources"]) == [str(source)]
+    assert store.load(ref).collect().height == 3
+    _source(tmp_path, [1, 2, 3, 4])
+    with pytest.raises(StaleArtifactError):
+        store.load(ref)
+
+
 @pytest.mark.parametrize("make", ["python_udf", "data_frame"])
 def test_plans_with_python_code_or_data_are_not_stored_as_plans(tmp_path: Path, make: str) -> None:
     source = _source(tmp_path, [1, 2, 3])
@@ -114,7 +126,7 @@ def test_plans_with_python_code_or_data_are_not_stored_as_plans(tmp_path: Path, 
 def test_plans_are_never_stored_where_other_hosts_read_them(tmp_path: Path) -> None:
     source = _source(tmp_path, [1, 2, 3])
     ref = _persist(_store(tmp_path, lazy_plans=False), pl.scan_parquet(source))
-    assert ref["format"] == "arrow"
+    assert ref["format"] == "arrow" and "sources" not in ref
 
 
 def test_eager_frames_are_written_once_as_before(tmp_path: Path) -> None:
