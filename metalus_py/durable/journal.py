@@ -202,8 +202,8 @@ def _streamed(response: StepResponse, output_ref: dict[str, Any], artifacts: Art
     def scanned(value: Any, ref: Any) -> Any:
         nonlocal changed
         if isinstance(value, pl.LazyFrame) and isinstance(ref, dict) and ref.get("format") in ("arrow", "parquet"):
-            changed = True
-            return artifacts.load(ref)
+            changed = True  # just written: its sources' fingerprints need no check now
+            return artifacts.load({k: v for k, v in ref.items() if k != "sources"})
         return value
 
     named_refs = output_ref.get("named") or {}
