@@ -171,3 +171,14 @@ def test_a_stale_step_can_be_claimed_again(tmp_path: Path) -> None:
         assert again.record.status is StepStatus.RUNNING and again.record.attempts == 2
     finally:
         store.close()
+
+
+def test_a_notebook_preview_of_a_stored_plan_reads_only_the_first_rows(tmp_path: Path) -> None:
+    from metalus_py.notebook.preview import preview_ref
+
+    source = _source(tmp_path, list(range(100)))
+    ref = _persist(_store(tmp_path), pl.scan_parquet(source).with_columns(y=pl.col("x") + 1))
+    shown = preview_ref(ref, rows=3)
+    assert shown is not None
+    head, schema = shown
+    assert head["y"].to_list() == [1, 2, 3] and schema == {"x": "Int64", "name": "String", "y": "Int64"}
