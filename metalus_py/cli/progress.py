@@ -162,6 +162,9 @@ class LiveProgress:
                     line = f"[red]{_where(event)}[/] {event.error.splitlines()[0][:300]}"
             elif event.kind == "step_retry":
                 row["current"] = f"retrying {event.pipeline_id}.{event.path or event.step_id}"
+            elif event.kind == "step_stale":
+                reason = str(event.data.get("reason") or "a source changed").splitlines()[0][:300]
+                line = f"[yellow]{_where(event)}[/] computed again: {reason}"
         if line is not None:
             self._live.refresh()  # what is re-drawn below the line is the current state, not the last frame
             self._live.console.print(line, highlight=False)

@@ -11,7 +11,7 @@ from metalus_py.base.loaded_modules import loaded
 from metalus_py.base.records import StepRecord
 from metalus_py.base.secrets import Secret, known_secrets
 from metalus_py.state import ArtifactStore, ClaimOutcome, StateStore, StepStatus
-from metalus_py.state.errors import ClaimLostError
+from metalus_py.state.errors import ClaimLostError, StaleArtifactError
 from metalus_py.steps.response import StepResponse
 from metalus_py.steps.runtime import StepKey
 from metalus_py.steps.summary import summarize_value
@@ -42,6 +42,7 @@ class StoreJournal:
         self._unclaimed: set[StepKey] = set()
         self._claimed: set[StepKey] = set()
         self._lock = threading.Lock()
+        self._stale: dict[StepKey, str] = {}
         self.restored = 0
         self.executed = 0
 
@@ -58,7 +59,11 @@ class StoreJournal:
         if claim.outcome is ClaimOutcome.ALREADY_COMPLETE and claim.record is not None:
             ref = claim.record.output_ref
             if ref and ref.get("primary") is not None and self.artifacts is not None:
-                primary, named = self.artifacts.load_step_output(ref)
+                try:
+                    primary, named = self.artifacts.load_step_output(ref)
+                except StaleArtifactError as exc:
+                    self._reopen_stale(key, exc)
+                    return None
                 with self._lock:
                     self.restored += 1
                 return StepResponse(primary, named or None)
@@ -68,6 +73,24 @@ class StoreJournal:
                 self.executed += 1
             return None
         raise StepHeldError(f"step {key} of run {self.run_id} is held by {claim.holder}; not running it twice")
+
+    def _reopen_stale(self, key: StepKey, error: StaleArtifactError) -> None:
+        """Claim a completed step again because its stored plan reads a source that changed."""
+        claim = self.store.claim_step(
+            run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
+            step_path=key.path, owner=self.owner, reopen_complete=True,
+        )
+        if claim.outcome is not ClaimOutcome.CLAIMED:
+            raise StepHeldError(f"step {key} of run {self.run_id} is held by {claim.holder}; not running it twice")
+        with self._lock:
+            self._claimed.add(key)
+            self.executed += 1
+            self._stale[key] = str(error)
+
+    def take_stale(self, key: StepKey) -> str | None:
+        """Why the step is being computed again (its stored plan was stale), once; else ``None``."""
+        with self._lock:
+            return self._stale.pop(key, None)
 
     def _release(self, key: StepKey) -> bool:
         """Forget a step's claim; True when this journal claimed it (so the store must hear the end)."""
@@ -81,8 +104,12 @@ class StoreJournal:
     def completed(
         self, key: StepKey, record: StepRecord, response: StepResponse, *, persist: bool
     ) -> StepResponse | None:
-        """Record the step. When outputs are persisted, lazy frames are collected once and the
-        collected form is returned for the flow to pass on, so no later step recomputes them."""
+        """Record the step once its outputs are durable.
+
+        A LazyFrame is stored as its query plan when it only reads files (and is passed on
+        unchanged: the pipeline stays one lazy query); otherwise it is streamed to a file and a
+        scan of that file is returned for the flow to pass on, so no later step recomputes it.
+        """
         with self._lock:
             self._unclaimed.discard(key)
             if key not in self._claimed:
@@ -94,12 +121,11 @@ class StoreJournal:
         if persist and self.artifacts is not None and not _holds_secret(response):
             # An output holding a secret is not persisted (it could only be restored redacted):
             # the step runs again on resume (DESIGN §14).
-            replacement = _materialized(response)
-            response = replacement or response
             output_ref = self.artifacts.persist_step_output(
                 execution_key=key.execution_key, pipeline_id=key.pipeline_id, step_path=key.path,
                 primary=response.primary_return, named=response.named_returns,
             )
+            replacement = _streamed(response, output_ref, self.artifacts)
         try:
             self.store.complete_step(
                 run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
@@ -166,21 +192,24 @@ def _holds_secret(response: StepResponse) -> bool:
     return False
 
 
-def _materialized(response: StepResponse) -> StepResponse | None:
-    """The response with every polars LazyFrame collected (as ``collected.lazy()``), or ``None``."""
+def _streamed(response: StepResponse, output_ref: dict[str, Any], artifacts: ArtifactStore) -> StepResponse | None:
+    """The response with each LazyFrame that was streamed to a file replaced by a scan of it, or ``None``."""
     pl = loaded("polars")
     if pl is None:
         return None
+    changed = False
 
-    def collect(value: Any) -> Any:
-        return value.collect().lazy() if isinstance(value, pl.LazyFrame) else value
+    def scanned(value: Any, ref: Any) -> Any:
+        nonlocal changed
+        if isinstance(value, pl.LazyFrame) and isinstance(ref, dict) and ref.get("format") in ("arrow", "parquet"):
+            changed = True  # just written: its sources' fingerprints need no check now
+            return artifacts.load({k: v for k, v in ref.items() if k != "sources"})
+        return value
 
-    named = response.named_returns or {}
-    if not isinstance(response.primary_return, pl.LazyFrame) and not any(
-        isinstance(v, pl.LazyFrame) for v in named.values()
-    ):
-        return None
-    return StepResponse(
-        collect(response.primary_return),
-        {k: collect(v) for k, v in named.items()} if response.named_returns is not None else None,
+    named_refs = output_ref.get("named") or {}
+    primary = scanned(response.primary_return, output_ref.get("primary"))
+    named = (
+        {k: scanned(v, named_refs.get(str(k))) for k, v in response.named_returns.items()}
+        if response.named_returns is not None else None
     )
+    return StepResponse(primary, named) if changed else None

@@ -31,12 +31,16 @@ class StoreRecording:
         self, store: StateStore, record: RunRecord, owner: str, options: RunOptions, prepared: PreparedApplication
     ) -> None:
         self.store, self.record, self.owner, self.options, self.prepared = store, record, owner, options, prepared
-        persist = record.persist_policy == "all" and bool(record.artifact_root)
-        self.artifacts = ArtifactStore(record.artifact_root) if persist and record.artifact_root else None
-        self.store_journal = StoreJournal(store, self.artifacts, run_id=record.run_id, owner=owner)
-        self.recorder = StoreRecorder(store, record.run_id)
         executor = options.executor
         self.distributed = executor is not None and getattr(executor, "name", "local") != "local"
+        persist = record.persist_policy == "all" and bool(record.artifact_root)
+        # Query plans only where this process reads them back; workers on other hosts get files.
+        self.artifacts = (
+            ArtifactStore(record.artifact_root, lazy_plans=not self.distributed)
+            if persist and record.artifact_root else None
+        )
+        self.store_journal = StoreJournal(store, self.artifacts, run_id=record.run_id, owner=owner)
+        self.recorder = StoreRecorder(store, record.run_id)
         self._watcher: KillWatcher | None = None
 
     def listeners(self) -> list[Listener]:

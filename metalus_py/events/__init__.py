@@ -33,6 +33,7 @@ EVENT_KINDS = (
     "step_exception",
     "step_retry",
     "step_killed",
+    "step_stale",
 )
 
 

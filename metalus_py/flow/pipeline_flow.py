@@ -142,6 +142,10 @@ def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, pa
         if restored is not None:
             record.attempts = 0
             return _finish(run, step, ctx, key, record, restored, persist=persist, restored=True)
+        take_stale = getattr(ctx.services.journal, "take_stale", None)
+        stale = take_stale(key) if take_stale is not None else None
+        if stale is not None:
+            run.tracker.stale(ctx, record, stale)
     attempt = 0
     failure: PipelineException | None = None
     while True:

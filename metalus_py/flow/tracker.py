@@ -70,6 +70,10 @@ class StepTracker:
         self._event(ctx, "step_started", step)
         return step
 
+    def stale(self, ctx: PipelineContext, step: StepRecord, reason: str) -> None:
+        """The step's stored result is stale (a source changed): it is computed again."""
+        self._event(ctx, "step_stale", step, data={"reason": reason})
+
     def retry(self, ctx: PipelineContext, step: StepRecord, error: BaseException, delay: float) -> None:
         self._event(ctx, "step_retry", step, error=str(error), data={"attempt": step.attempts, "delay": delay})
 

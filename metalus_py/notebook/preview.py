@@ -1,7 +1,8 @@
 """Previews of frame results: the first rows and the schema, never the whole frame.
 
 A LazyFrame is previewed as ``lazy.head(n).collect()``, so only ``n`` rows are computed; a
-recorded frame that is not loaded yet is scanned from its artifact file with the same limit.
+recorded frame that is not loaded yet is scanned from its artifact file (or re-planned from its
+stored query plan) with the same limit.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ def preview_ref(ref: Mapping[str, Any], rows: int = PREVIEW_ROWS) -> tuple[pl.Da
     """The preview of a recorded frame output, read from a local artifact file with a row limit."""
     url = ref.get("url")
     kind = str(ref.get("$type") or "")
+    if ref.get("format") == "plan" and isinstance(url, str):
+        from metalus_py.state import load_artifact
+
+        return preview(load_artifact(ref), rows)  # a stored query plan: re-planned, head only
     if not isinstance(url, str) or ref.get("format") not in ("arrow", "parquet") or not kind.startswith(
         ("polars.", "pyarrow.")
     ):

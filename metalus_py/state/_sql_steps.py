@@ -43,6 +43,7 @@ class StepsMixin(SqlCore):
         step_path: str,
         owner: str,
         input_summary: Any = None,
+        reopen_complete: bool = False,
     ) -> ClaimResult:
         """See :meth:`StateStore.claim_step`."""
         key = (run_id, execution_key, pipeline_id, step_path)
@@ -55,10 +56,11 @@ class StepsMixin(SqlCore):
                                            dumps_opt(input_summary), run_id, owner, now))
         if inserted is not None:
             return ClaimResult(ClaimOutcome.CLAIMED, step_from_row(inserted))
-        return self._claim_locked(key, owner, now, iso, input_summary)
+        return self._claim_locked(key, owner, now, iso, input_summary, reopen_complete)
 
     def _claim_locked(
-        self, key: tuple[str, str, str, str], owner: str, now: float, iso: str, input_summary: Any
+        self, key: tuple[str, str, str, str], owner: str, now: float, iso: str, input_summary: Any,
+        reopen_complete: bool,
     ) -> ClaimResult:
         run_id = key[0]
         with self._transaction(write=True) as tx:
@@ -72,7 +74,7 @@ class StepsMixin(SqlCore):
                     f"SELECT {STEP_COLUMNS} FROM metalus_step WHERE {_KEY}{self.lock_for_update}", key
                 )
                 record = None if row is None else step_from_row(row)
-                if record is not None and record.status is StepStatus.COMPLETE:
+                if record is not None and record.status is StepStatus.COMPLETE and not reopen_complete:
                     return ClaimResult(ClaimOutcome.ALREADY_COMPLETE, record)
                 if live_holder is not None and live_holder != owner:
                     return ClaimResult(ClaimOutcome.HELD, record, holder=live_holder)

@@ -4,8 +4,12 @@ Formats, by value type:
 
 ============================  =======================================================
 ``polars.DataFrame``          Arrow IPC file (``.arrow``), or Parquet when configured
-``polars.LazyFrame``          **collected**, then written like a DataFrame; loaded back
-                              as a LazyFrame (``df.lazy()``) over the stored data
+``polars.LazyFrame``          its query plan (``.plan.json``) with fingerprints of the
+                              files it scans, when the store keeps plans and the plan
+                              only reads files (:mod:`~metalus_py.state.lazy_plans`);
+                              otherwise **streamed** (``sink_ipc``/``sink_parquet``, never
+                              collected) to an Arrow IPC or Parquet file. Loaded back as a
+                              LazyFrame: the re-planned query, or a scan of the file
 ``pyarrow.Table``             Arrow IPC file (or Parquet)
 JSON values                   ``.json`` (exact ``dict``/``list``/``str``/``int``/finite
                               ``float``/``bool``/``None``, nested; see
@@ -46,7 +50,14 @@ from fsspec.implementations.local import LocalFileSystem
 
 from metalus_py.base.loaded_modules import loaded
 from metalus_py.base.secrets import REDACTED, Secret, redact_secrets
-from metalus_py.state.errors import ArtifactError
+from metalus_py.state.errors import ArtifactError, StaleArtifactError
+from metalus_py.state.lazy_plans import (
+    check_sources,
+    fingerprint_sources,
+    inspect_plan,
+    load_plan,
+    plan_document,
+)
 from metalus_py.state.summary import is_json_value, summarize_value
 
 __all__ = [
@@ -119,28 +130,61 @@ class _RedactingPickler(pickle.Pickler):
         return NotImplemented
 
 
-def _encode(value: Any, frame_format: FrameFormat) -> tuple[str, str, Callable[[IO[bytes]], None]]:
-    """Choose ``(format, $type, writer)`` for a value."""
+Writer = Callable[[IO[bytes]], None]
+#: Writes straight to a local path (a streaming sink), where the file-object writer would be slower.
+PathWriter = Callable[[str], None]
+
+
+def _encode_lazy(
+    value: Any, frame_format: FrameFormat, lazy_plans: bool
+) -> tuple[str, Writer, PathWriter | None, dict[str, Any]]:
+    """``(format, writer, local path writer, extra reference fields)`` for a LazyFrame.
+
+    Its plan when allowed and possible, else streamed to a file (never collected); with
+    ``lazy_plans`` a streamed file's reference also records the fingerprints of the files its
+    plan scans, so it goes stale with them.
+    """
+    inspection = inspect_plan(value) if lazy_plans else None
+    extra: dict[str, Any] = {}
+    if inspection is not None:
+        try:
+            if inspection.plan is not None:
+                data = json.dumps(plan_document(inspection)).encode()
+
+                def write_plan(f: IO[bytes]) -> None:
+                    f.write(data)
+
+                return "plan", write_plan, None, extra
+            if inspection.sources:
+                extra["sources"] = fingerprint_sources(inspection.sources)
+        except Exception:  # noqa: BLE001 - a source that cannot be fingerprinted: stream, unchecked
+            extra = {}
+    if frame_format == "parquet":
+        return "parquet", lambda f: value.sink_parquet(f), lambda p: value.sink_parquet(p), extra
+    return "arrow", lambda f: value.sink_ipc(f), lambda p: value.sink_ipc(p), extra
+
+
+def _encode(value: Any, frame_format: FrameFormat) -> tuple[str, str, Writer, PathWriter | None]:
+    """Choose ``(format, $type, writer, local path writer or None)`` for a value (not a LazyFrame)."""
     pl = loaded("polars")
-    if pl is not None and isinstance(value, pl.LazyFrame | pl.DataFrame):
-        kind = "polars.LazyFrame" if isinstance(value, pl.LazyFrame) else "polars.DataFrame"
-        df = value.collect() if isinstance(value, pl.LazyFrame) else value
+    if pl is not None and isinstance(value, pl.DataFrame):
+        df = value
         if frame_format == "parquet":
-            return "parquet", kind, lambda f: df.write_parquet(f)
-        return "arrow", kind, lambda f: df.write_ipc(f)
+            return "parquet", "polars.DataFrame", lambda f: df.write_parquet(f), None
+        return "arrow", "polars.DataFrame", lambda f: df.write_ipc(f), None
     pa = loaded("pyarrow")
     if pa is not None and isinstance(value, pa.Table):
         table = value
         if frame_format == "parquet":
             import pyarrow.parquet as pq
 
-            return "parquet", "pyarrow.Table", lambda f: pq.write_table(table, f)
+            return "parquet", "pyarrow.Table", lambda f: pq.write_table(table, f), None
 
         def write_ipc(f: IO[bytes]) -> None:
             with pa.ipc.new_file(f, table.schema) as writer:
                 writer.write_table(table)
 
-        return "arrow", "pyarrow.Table", write_ipc
+        return "arrow", "pyarrow.Table", write_ipc, None
     clean = redact_secrets(value) if isinstance(value, str | dict | list) else value
     if is_json_value(clean):
         data = json.dumps(clean, ensure_ascii=False).encode()
@@ -148,11 +192,13 @@ def _encode(value: Any, frame_format: FrameFormat) -> tuple[str, str, Callable[[
         def write_json(f: IO[bytes]) -> None:
             f.write(data)
 
-        return "json", "json", write_json
-    return "pickle", "pickle", lambda f: _RedactingPickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+        return "json", "json", write_json, None
+    return (
+        "pickle", "pickle", lambda f: _RedactingPickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump(value), None
+    )
 
 
-_SUFFIX = {"arrow": ".arrow", "parquet": ".parquet", "json": ".json", "pickle": ".pkl"}
+_SUFFIX = {"arrow": ".arrow", "parquet": ".parquet", "json": ".json", "pickle": ".pkl", "plan": ".plan.json"}
 
 
 def write_artifact(
@@ -162,6 +208,7 @@ def write_artifact(
     frame_format: FrameFormat = "arrow",
     storage_options: Mapping[str, Any] | None = None,
     fsync: bool = True,
+    lazy_plans: bool = False,
 ) -> dict[str, Any]:
     """Write one value atomically at ``url`` + a suffix chosen by format.
 
@@ -172,6 +219,8 @@ def write_artifact(
         storage_options: fsspec options for the filesystem.
         fsync: flush a local file to disk before the rename (off for artifacts that are rebuilt
             anyway after a crash; the rename keeps the write atomic for readers either way).
+        lazy_plans: store a LazyFrame as its query plan when it only reads files (readers must
+            see the same files: off for artifacts read on other hosts); otherwise it is streamed.
 
     Returns:
         The output reference; ``None`` gives an inline reference and writes nothing.
@@ -182,18 +231,30 @@ def write_artifact(
     if value is None:
         return inline_ref(None)
     summary = summarize_value(value)
-    fmt, kind, writer = _encode(value, frame_format)
+    pl = loaded("polars")
+    extra: dict[str, Any] = {}
+    if pl is not None and isinstance(value, pl.LazyFrame):
+        kind = "polars.LazyFrame"
+        fmt, writer, path_writer, extra = _encode_lazy(value, frame_format, lazy_plans)
+    else:
+        fmt, kind, writer, path_writer = _encode(value, frame_format)
     fs, path = fsspec.core.url_to_fs(url + _SUFFIX[fmt], **dict(storage_options or {}))
     folder, _, name = path.rpartition("/")
     tmp = f"{folder}/.{name}{_TMP_MARK}{uuid.uuid4().hex}"
     try:
         fs.makedirs(folder, exist_ok=True)
         if isinstance(fs, LocalFileSystem):
-            with open(tmp, "wb") as f:
-                writer(f)
-                f.flush()
+            if path_writer is not None:
+                path_writer(tmp)
                 if fsync:
-                    os.fsync(f.fileno())
+                    with open(tmp, "rb+") as f:
+                        os.fsync(f.fileno())
+            else:
+                with open(tmp, "wb") as f:
+                    writer(f)
+                    f.flush()
+                    if fsync:
+                        os.fsync(f.fileno())
             os.replace(tmp, path)
         else:
             with fs.open(tmp, "wb") as f:
@@ -206,7 +267,7 @@ def write_artifact(
         except Exception:  # pragma: no cover - best effort
             pass
         raise ArtifactError(f"cannot write artifact {url}: {type(exc).__name__}: {exc}", url=url) from exc
-    return {"url": fs.unstrip_protocol(path), "format": fmt, "$type": kind, "summary": summary}
+    return {"url": fs.unstrip_protocol(path), "format": fmt, "$type": kind, "summary": summary, **extra}
 
 
 def load_artifact(ref: Mapping[str, Any], *, storage_options: Mapping[str, Any] | None = None) -> Any:
@@ -221,6 +282,7 @@ def load_artifact(ref: Mapping[str, Any], *, storage_options: Mapping[str, Any] 
         stored data; secrets come back as ``***REDACTED***``).
 
     Raises:
+        StaleArtifactError: a stored query plan reads a file that changed since.
         ArtifactError: the artifact is missing or unreadable.
     """
     fmt = ref.get("format")
@@ -229,6 +291,15 @@ def load_artifact(ref: Mapping[str, Any], *, storage_options: Mapping[str, Any] 
     url = ref.get("url")
     if not isinstance(url, str) or fmt not in _SUFFIX:
         raise ArtifactError(f"not an output reference: {dict(ref)!r}")
+    if isinstance(ref.get("sources"), dict):
+        check_sources(ref["sources"], url=url)
+    local = _local_path(url)
+    if local is not None and fmt in ("arrow", "parquet") and ref.get("$type") == "polars.LazyFrame":
+        if not os.path.exists(local):
+            raise ArtifactError(f"artifact {url} is missing (was the artifact folder removed?)", url=url)
+        import polars as pl
+
+        return pl.scan_ipc(local) if fmt == "arrow" else pl.scan_parquet(local)
     try:
         fs, path = fsspec.core.url_to_fs(url, **dict(storage_options or {}))
         data = fs.cat_file(path)
@@ -237,6 +308,17 @@ def load_artifact(ref: Mapping[str, Any], *, storage_options: Mapping[str, Any] 
     except Exception as exc:
         raise ArtifactError(f"cannot read artifact {url}: {type(exc).__name__}: {exc}", url=url) from exc
     kind = ref.get("$type")
+    if fmt == "plan":
+        try:
+            document = json.loads(data)
+        except ValueError as exc:
+            raise ArtifactError(f"cannot read artifact {url}: {exc}", url=url) from exc
+        try:
+            return load_plan(document, url=url)
+        except StaleArtifactError:
+            raise
+        except Exception as exc:
+            raise StaleArtifactError(f"artifact {url}: the plan cannot be loaded: {exc}", url=url) from exc
     if fmt == "json":
         return json.loads(data)
     if fmt == "pickle":
@@ -253,6 +335,12 @@ def load_artifact(ref: Mapping[str, Any], *, storage_options: Mapping[str, Any] 
 
     df = pl.read_parquet(io.BytesIO(data)) if fmt == "parquet" else pl.read_ipc(io.BytesIO(data))
     return df.lazy() if kind == "polars.LazyFrame" else df
+
+
+def _local_path(url: str) -> str | None:
+    if url.startswith("file://"):
+        return url[len("file://"):]
+    return None if "://" in url else url
 
 
 def load_step_output(
@@ -280,6 +368,8 @@ class ArtifactStore:
             or ``s3://bucket/metalus/<run_id>``).
         frame_format: ``arrow`` (default) or ``parquet`` for frames and tables.
         storage_options: fsspec options (credentials stay out of output references).
+        lazy_plans: keep a LazyFrame that only reads files as its query plan (see
+            :func:`write_artifact`); off where the artifacts are read on other hosts.
     """
 
     def __init__(
@@ -288,12 +378,14 @@ class ArtifactStore:
         *,
         frame_format: FrameFormat = "arrow",
         storage_options: Mapping[str, Any] | None = None,
+        lazy_plans: bool = False,
     ) -> None:
         if frame_format not in ("arrow", "parquet"):
             raise ValueError(f"frame_format must be 'arrow' or 'parquet', not {frame_format!r}")
         self.root = root.rstrip("/")
         self.frame_format: FrameFormat = frame_format
         self.storage_options = dict(storage_options or {})
+        self.lazy_plans = lazy_plans
 
     def __repr__(self) -> str:
         return f"ArtifactStore({self.root!r}, frame_format={self.frame_format!r})"
@@ -336,7 +428,8 @@ class ArtifactStore:
     def write(self, value: Any, *, url: str) -> dict[str, Any]:
         """Write one value at ``url`` (no suffix); see :func:`write_artifact`."""
         return write_artifact(
-            value, url, frame_format=self.frame_format, storage_options=self.storage_options
+            value, url, frame_format=self.frame_format, storage_options=self.storage_options,
+            lazy_plans=self.lazy_plans,
         )
 
     def load(self, ref: Mapping[str, Any]) -> Any:

@@ -12,6 +12,7 @@ __all__ = [
     "ClaimLostError",
     "LeaseHeldError",
     "RunExistsError",
+    "StaleArtifactError",
     "StateError",
     "UnknownRunError",
 ]
@@ -103,3 +104,11 @@ class ArtifactError(StateError):
     def __init__(self, message: str = "", *, url: str | None = None) -> None:
         super().__init__(message, url=url)
         self.url = url
+
+
+class StaleArtifactError(ArtifactError):
+    """A stored query plan reads a source that changed since it was recorded: recompute the step."""
+
+    def __init__(self, message: str = "", *, url: str | None = None, source: str | None = None) -> None:
+        super().__init__(message or f"artifact {url} is stale: its source {source} changed", url=url)
+        self.source = source

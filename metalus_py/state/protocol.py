@@ -18,7 +18,8 @@ Step-run lifecycle::
 
 Claim rules, decided inside one transaction:
 
-* A ``COMPLETE`` step is never claimable again (ALREADY_COMPLETE).
+* A ``COMPLETE`` step is never claimable again (ALREADY_COMPLETE), unless the caller reopens it
+  (``reopen_complete``: its stored result is stale).
 * If another owner holds a live lease on the run, the claim is HELD (fencing: a process that
   lost its run lease cannot start steps).
 * A step never started, or left ``ERROR``/``KILLED``, is CLAIMED (``attempts`` + 1).
@@ -173,8 +174,13 @@ class StateStore(Protocol):
         step_path: str,
         owner: str,
         input_summary: Any = None,
+        reopen_complete: bool = False,
     ) -> ClaimResult:
-        """Atomically claim a step run before executing it (rules in the module docstring)."""
+        """Atomically claim a step run before executing it (rules in the module docstring).
+
+        ``reopen_complete``: a ``COMPLETE`` step is claimed again like an ``ERROR`` one (its
+        stored result turned out stale); the lease rules still apply.
+        """
         ...
 
     def record_retry(

@@ -5,7 +5,7 @@
   const api = "/api/runs/" + encodeURIComponent(runId);
   const KINDS = ["application_started", "application_finished", "execution_started", "execution_finished",
     "execution_stopped", "execution_skipped", "pipeline_started", "pipeline_finished", "step_started",
-    "step_finished", "step_exception", "step_retry", "step_killed", "message"];
+    "step_finished", "step_exception", "step_retry", "step_killed", "step_stale", "message"];
   const ERROR_STATUSES = new Set(["ERROR", "FAILED", "KILLED"]);
   let nodes = null, lastText = "", documentNow = null, stream = null, events = 0;
   document.title = "metalus · " + runId;
