@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from metalus_py.api.results import EXIT_CODES
-from metalus_py.state import ExecutionRecord, PipelineRecord, RunRecord, StateStore, StepRunRecord
+from metalus_py.state import ExecutionRecord, PipelineRunRecord, RunRecord, StateStore, StepRunRecord
 
 #: The journal path of a later visit of a looping step: ``STEP~2``.
 _VISIT = re.compile(r"(.+)~(\d+)")
@@ -27,7 +27,7 @@ class RecordedRun:
     run: RunRecord
     executions: list[ExecutionRecord]
     steps: list[StepRunRecord]
-    pipelines: dict[tuple[str, str], PipelineRecord]
+    pipelines: dict[tuple[str, str], PipelineRunRecord]
     #: ``{"host", "pid"}`` of the worker that last started each execution key (distributed runs).
     workers: dict[str, Any] = field(default_factory=dict)
 

@@ -139,7 +139,7 @@ class StoreJournal:
             self.store.fail_step(
                 run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
                 step_path=key.path, owner=self.owner,
-                error={"type": error.type, "message": error.message, "traceback": error.traceback} if error else {},
+                error=error.stored() if error else {},
                 status=StepStatus.KILLED if record.status == "KILLED" else StepStatus.ERROR,
                 metrics=summarize_value(record.metrics),
             )

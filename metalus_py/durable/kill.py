@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from metalus_py.base.keys import parse_owner
 from metalus_py.state import StateStore, StepStatus
 
 
@@ -39,11 +40,8 @@ def _children(pid: int) -> list[int]:
 
 
 def _owner_pid(owner: str) -> int | None:
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return None
-    return int(pid_text)
+    host, pid = parse_owner(owner)
+    return pid if host == socket.gethostname() else None
 
 
 def _signal(pids: list[int], sig: int) -> int:

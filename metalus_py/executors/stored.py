@@ -17,9 +17,10 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from metalus_py.base.keys import parse_instance_key
 from metalus_py.flow.execution import ExecutionOutcome
 from metalus_py.plan.setup import PreparedApplication
-from metalus_py.plan.work import ParentInput, ParentView, parse_instance_key, view_of
+from metalus_py.plan.work import ParentInput, ParentView, view_of
 from metalus_py.state import ArtifactStore, load_artifact, write_artifact
 from metalus_py.state.artifacts import safe_name
 from metalus_py.state.errors import ArtifactError

@@ -20,12 +20,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from metalus_py.base.records import now
+from metalus_py.base.records import error_info, now
 from metalus_py.events import RunEvent
 from metalus_py.executors.recipe import ExecutionRecipe, RunReference
 from metalus_py.executors.stored import OutputsReader, write_outputs
 from metalus_py.flow.execution import ExecutionOutcome, run_execution
-from metalus_py.flow.tracker import error_info
 from metalus_py.plan.setup import PreparedApplication
 from metalus_py.plan.work import execution_spec, starting_globals
 from metalus_py.steps.runtime import KillSwitch, RunServices

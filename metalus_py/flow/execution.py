@@ -17,10 +17,10 @@ from metalus_py.base.exceptions import (
     StepError,
     StepKilledException,
 )
-from metalus_py.base.records import ErrorInfo, PipelineRecord, now
+from metalus_py.base.records import ErrorInfo, PipelineRecord, error_info, now
 from metalus_py.events import RunEvent
 from metalus_py.flow.pipeline_flow import run_pipeline
-from metalus_py.flow.tracker import StepTracker, error_info
+from metalus_py.flow.tracker import StepTracker
 from metalus_py.model.pipeline import Pipeline
 from metalus_py.steps.context import PipelineContext, PipelineParameters
 from metalus_py.steps.runtime import RunServices

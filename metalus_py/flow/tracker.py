@@ -3,39 +3,14 @@
 from __future__ import annotations
 
 import threading
-import traceback
 from typing import Any
 
-from metalus_py.base.exceptions import MetalusError, PipelineException
-from metalus_py.base.records import ErrorInfo, PipelineRecord, StepRecord, now
+from metalus_py.base.records import PipelineRecord, StepRecord, error_info, now
 from metalus_py.events import RunEvent
 from metalus_py.steps.context import PipelineContext
 from metalus_py.steps.response import StepResponse
 from metalus_py.steps.runtime import StepKey
 from metalus_py.steps.summary import frame_metrics, summarize_value
-
-
-def error_info(error: BaseException) -> ErrorInfo:
-    """The recorded form of an exception (its cause's traceback when it wraps one)."""
-    cause = getattr(error, "cause", None) or error.__cause__ or error
-    text = "".join(traceback.format_exception(type(cause), cause, cause.__traceback__))
-    message = error.message if isinstance(error, MetalusError) else str(error)
-    if isinstance(error, PipelineException):
-        message = str(error)
-    return ErrorInfo(
-        type=type(error).__name__,
-        message=message,
-        traceback=text,
-        step_id=getattr(error, "step_id", None),
-        pipeline_id=getattr(error, "pipeline_id", None),
-        json_path=_detail(error, "json_path"),
-        parameter=_detail(error, "parameter"),
-    )
-
-
-def _detail(error: BaseException, name: str) -> str | None:
-    value = (getattr(error, "details", None) or {}).get(name)
-    return value if isinstance(value, str) else None
 
 
 class StepTracker:

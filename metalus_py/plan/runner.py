@@ -18,6 +18,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from metalus_py.base.keys import Index, instance_key, parse_instance_key
 from metalus_py.base.records import ErrorInfo, now
 from metalus_py.events import RunEvent
 from metalus_py.flow.execution import ExecutionOutcome
@@ -27,7 +28,7 @@ from metalus_py.mapping.syntax import PREFIXES, has_template
 from metalus_py.plan.graph import ExecutionGraph
 from metalus_py.plan.injection import FORK_INDEX, FORK_VALUE
 from metalus_py.plan.setup import PreparedApplication
-from metalus_py.plan.work import Index, ParentInput, ReadyExecution, instance_key, parse_instance_key
+from metalus_py.plan.work import ParentInput, ReadyExecution
 from metalus_py.steps.context import PipelineContext, PipelineParameters
 from metalus_py.steps.runtime import RunServices
 

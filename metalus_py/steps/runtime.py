@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from metalus_py.base.keys import StepKey
 from metalus_py.events import EventBus
 
 if TYPE_CHECKING:
@@ -28,18 +29,6 @@ class CredentialProvider(Protocol):
     """Gives named credentials for ``%name`` mappings."""
 
     def get_named_credential(self, name: str) -> Any: ...
-
-
-@dataclass(frozen=True)
-class StepKey:
-    """Where a step run sits: execution instance, pipeline and path (``FORK[1].STEP``, ``GROUP.sub.STEP``)."""
-
-    execution_key: str
-    pipeline_id: str
-    path: str
-
-    def __str__(self) -> str:
-        return f"{self.execution_key}.{self.pipeline_id}.{self.path}"
 
 
 class StepJournal(Protocol):
@@ -107,7 +96,7 @@ class KillSwitch:
         if not self._steps:  # the common case, without taking the lock
             return False
         with self._lock:
-            return str(key) in self._steps or _short(key) in self._steps
+            return str(key) in self._steps
 
 
 _INDEXES = re.compile(r"\[\d+\]")
@@ -122,10 +111,6 @@ def step_matches(key: StepKey, name: str) -> bool:
         and execution in (key.execution_key, _INDEXES.sub("", key.execution_key))
         and path in (key.path, _INDEXES.sub("", key.path))
     )
-
-
-def _short(key: StepKey) -> str:
-    return f"{key.execution_key}.{key.pipeline_id}.{key.path}"
 
 
 def default_workers() -> int:
