@@ -7,7 +7,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from metalus_py.base.records import PipelineRecord, StepRecord, iso
+from metalus_py.base.records import PipelineRecord, StepRecord
+from metalus_py.base.status import outcome_word
+from metalus_py.base.timestamps import duration, iso
 from metalus_py.flow.execution import ExecutionOutcome
 
 #: Exit codes of ``metalus run`` (DESIGN.md section 7).
@@ -65,9 +67,10 @@ class RunResult:
             "runId": self.run_id,
             "applicationId": self.application_id,
             "status": self.status,
+            "outcome": outcome_word(self.status, (o.status for o in self.executions.values())),
             "startedAt": iso(self.started_at),
             "endedAt": iso(self.ended_at),
-            "durationSeconds": round(self.ended_at - self.started_at, 6),
+            "durationSeconds": duration(self.started_at, self.ended_at),
             **({"events": self.events_path} if self.events_path else {}),
             "executions": {key: execution_document(o) for key, o in self.executions.items()},
         }
@@ -95,6 +98,8 @@ def execution_document(outcome: ExecutionOutcome) -> dict[str, Any]:
         else outcome.fork_index,
         "startedAt": iso(outcome.started_at),
         "endedAt": iso(outcome.ended_at),
+        "durationSeconds": duration(outcome.started_at, outcome.ended_at),
+        **({"decidedBy": outcome.decided_by} if outcome.decided_by else {}),
         "pipelines": {pid: pipeline_document(p) for pid, p in outcome.pipelines.items()},
         **({"worker": outcome.worker} if outcome.worker else {}),
     }
@@ -122,6 +127,7 @@ def pipeline_document(record: PipelineRecord) -> dict[str, Any]:
         "status": record.status,
         "startedAt": iso(record.started_at),
         "endedAt": iso(record.ended_at),
+        "durationSeconds": duration(record.started_at, record.ended_at),
         "error": record.error.to_dict() if record.error else None,
         "steps": top,
     }
@@ -170,7 +176,7 @@ def merged_step_document(values: dict[tuple[int, ...], StepRecord]) -> dict[str,
         "namedReturns": named or None,
         "startedAt": iso(started),
         "endedAt": iso(ended),
-        "durationSeconds": round(ended - started, 6) if ended is not None else None,
+        "durationSeconds": duration(started, ended),
         "metrics": {},
         "error": None,
         "forkValues": len(records),
@@ -185,7 +191,7 @@ def step_document(step: StepRecord) -> dict[str, Any]:
         "namedReturns": step.named_returns,
         "startedAt": iso(step.started_at),
         "endedAt": iso(step.ended_at),
-        "durationSeconds": round(step.ended_at - step.started_at, 6) if step.ended_at else None,
+        "durationSeconds": duration(step.started_at, step.ended_at),
         "metrics": step.metrics,
         "error": step.error.to_dict() if step.error else None,
         "restored": step.restored or None,

@@ -8,7 +8,7 @@ from typing import Any
 
 from metalus_py.base.exceptions import PipelineException
 from metalus_py.base.loaded_modules import loaded
-from metalus_py.base.records import StepRecord
+from metalus_py.base.records import StepRecord, error_info
 from metalus_py.base.secrets import Secret, known_secrets
 from metalus_py.state import ArtifactStore, ClaimOutcome, StateStore, StepStatus
 from metalus_py.state.errors import ClaimLostError
@@ -45,12 +45,14 @@ class StoreJournal:
         self.restored = 0
         self.executed = 0
 
-    def begin(self, key: StepKey, *, persist: bool) -> StepResponse | None:
+    def begin(self, key: StepKey, record: StepRecord, *, persist: bool) -> StepResponse | None:
         claim = self.store.claim_step(
             run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
             step_path=key.path, owner=self.owner,
         )
         if claim.outcome is ClaimOutcome.CLAIMED:
+            # The store counted this claim: the attempts before it are the earlier processes'.
+            record.attempts = claim.record.attempts - 1 if claim.record is not None else 0
             with self._lock:
                 self._claimed.add(key)
                 self.executed += 1
@@ -59,6 +61,7 @@ class StoreJournal:
             ref = claim.record.output_ref
             if ref and ref.get("primary") is not None and self.artifacts is not None:
                 primary, named = self.artifacts.load_step_output(ref)
+                record.attempts = claim.record.attempts
                 with self._lock:
                     self.restored += 1
                 return StepResponse(primary, named or None)
@@ -68,6 +71,19 @@ class StoreJournal:
                 self.executed += 1
             return None
         raise StepHeldError(f"step {key} of run {self.run_id} is held by {claim.holder}; not running it twice")
+
+    def retried(self, key: StepKey, record: StepRecord, error: BaseException) -> None:
+        """Count the failed attempt in the store (the claim stays with this process)."""
+        with self._lock:
+            if key not in self._claimed:
+                return
+        try:
+            self.store.record_retry(
+                run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
+                step_path=key.path, owner=self.owner, error=error_info(error).stored(),
+            )
+        except ClaimLostError:
+            _LOG.warning("step %s: claim lost before its retry could be recorded", key)
 
     def _release(self, key: StepKey) -> bool:
         """Forget a step's claim; True when this journal claimed it (so the store must hear the end)."""

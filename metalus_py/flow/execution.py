@@ -52,6 +52,8 @@ class ExecutionOutcome:
     ended_at: float | None = None
     #: ``{"host", "pid"}`` of the worker process that ran it (distributed executors only).
     worker: dict[str, Any] | None = None
+    #: ``PIPELINE.STEP`` that decided a STOP or SKIP (an evaluation, or a main pipeline's skip).
+    decided_by: str | None = None
 
     @property
     def favourable(self) -> bool:
@@ -76,7 +78,7 @@ class ExecutionSpec:
 def run_execution(spec: ExecutionSpec, services: RunServices) -> ExecutionOutcome:
     """Run one execution instance and report its outcome (never raises for step failures)."""
     outcome = ExecutionOutcome(spec.key, spec.execution_id, spec.fork_index, "RUNNING")
-    _emit(services, "execution_started", spec)
+    _emit(services, "execution_started", spec, timestamp=outcome.started_at)
     globals_ = dict(spec.globals)
     globals_["executionId"] = spec.execution_id
     if spec.evaluation_pipelines:
@@ -96,6 +98,7 @@ def run_execution(spec: ExecutionSpec, services: RunServices) -> ExecutionOutcom
         outcome.status = "COMPLETE"
     except SkipExecutionException as skip:
         outcome.status, outcome.reason = "SKIPPED", skip.message or "a pipeline asked to skip the execution"
+        outcome.decided_by = _decider(skip)
         _mark_skipped(pipelines, outcome)
     except PauseException as pause:
         outcome.status, outcome.reason, outcome.error = "PAUSED", pause.message, error_info(pause)
@@ -158,6 +161,7 @@ def _evaluate(
         return None
     except SkipExecutionException as skip:
         outcome.status, outcome.reason = "SKIPPED", f"evaluation decided SKIP: {skip.message}"
+        outcome.decided_by = _decider(skip)
         _mark_skipped(spec.pipelines, outcome)
     except StepKilledException as killed:
         outcome.status, outcome.reason, outcome.error = "KILLED", killed.message, error_info(killed)
@@ -166,12 +170,20 @@ def _evaluate(
         outcome.reason = f"evaluation failed: {outcome.error.message}"
     except PipelineException as stop:
         outcome.status, outcome.reason = "STOPPED", f"evaluation decided STOP: {stop}"
+        outcome.decided_by = _decider(stop)
         outcome.error = error_info(stop)
     except Exception as exc:
         outcome.status, outcome.error = "ERROR", error_info(exc)
         outcome.reason = f"evaluation failed: {outcome.error.message}"
     outcome.globals = dict(globals_)
     return outcome.status
+
+
+def _decider(decision: PipelineException) -> str | None:
+    """``PIPELINE.STEP`` of the step whose exception decided a STOP or SKIP, when known."""
+    if decision.pipeline_id and decision.step_id:
+        return f"{decision.pipeline_id}.{decision.step_id}"
+    return None
 
 
 def _mark_skipped(pipelines: list[Pipeline], outcome: ExecutionOutcome) -> None:
@@ -196,7 +208,8 @@ def _close(outcome: ExecutionOutcome, services: RunServices, spec: ExecutionSpec
         "SKIPPED": "execution_skipped",
     }.get(outcome.status, "execution_stopped")
     _emit(services, kind, spec, status=outcome.status, error=outcome.reason if outcome.error else None,
-          duration=outcome.ended_at - outcome.started_at)
+          timestamp=outcome.ended_at, duration=outcome.ended_at - outcome.started_at,
+          data={"decidedBy": outcome.decided_by} if outcome.decided_by else {})
     return outcome
 
 
@@ -214,5 +227,7 @@ def _pipeline_event(kind: str, services: RunServices, spec: ExecutionSpec, recor
         fork_index=spec.fork_index,
         pipeline_id=record.pipeline_id,
         status=record.status if kind.endswith("finished") else None,
+        # the record's own clock readings, so a recorded run shows the result document's times
+        timestamp=(record.ended_at or now()) if kind.endswith("finished") else record.started_at,
         duration=(record.ended_at - record.started_at) if record.ended_at else None,
     )

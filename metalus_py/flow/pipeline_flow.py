@@ -138,15 +138,15 @@ def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, pa
     journaled = kind in FUNCTION_TYPES and ctx.durable
     record.journaled = journaled
     if journaled:
-        restored = ctx.services.journal.begin(key, persist=persist)
+        restored = ctx.services.journal.begin(key, record, persist=persist)
         if restored is not None:
-            record.attempts = 0
             return _finish(run, step, ctx, key, record, restored, persist=persist, restored=True)
     attempt = 0
+    earlier = record.attempts  # attempts of earlier processes (a resumed durable run)
     failure: PipelineException | None = None
     while True:
         ctx.globals["stepRetryCount"] = attempt
-        record.attempts = attempt + 1
+        record.attempts = earlier + attempt + 1
         try:
             if ctx.services.kill.step_killed(key):
                 raise StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
@@ -159,7 +159,7 @@ def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, pa
             delay = _retry_delay(step, attempt, failure)
             if delay is None:
                 break
-            run.tracker.retry(ctx, record, failure, delay)
+            run.tracker.retry(ctx, key, record, failure, delay)
             if ctx.services.kill.step_killed(key):
                 failure = StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
                 break

@@ -42,10 +42,12 @@ class StepTracker:
         step = StepRecord(step_id=step_id, path=path, group_id=ctx.globals.get("groupId"))
         with self._lock:
             self.record.steps[path] = step
-        self._event(ctx, "step_started", step)
+        self._event(ctx, "step_started", step, timestamp=step.started_at)
         return step
 
-    def retry(self, ctx: PipelineContext, step: StepRecord, error: BaseException, delay: float) -> None:
+    def retry(self, ctx: PipelineContext, key: StepKey, step: StepRecord, error: BaseException, delay: float) -> None:
+        if step.journaled:
+            ctx.services.journal.retried(key, step, error)
         self._event(ctx, "step_retry", step, error=str(error), data={"attempt": step.attempts, "delay": delay})
 
     def completed(
@@ -62,7 +64,8 @@ class StepTracker:
         replacement = None
         if step.journaled and not restored:
             replacement = ctx.services.journal.completed(key, step, response, persist=persist)
-        self._event(ctx, "step_finished", step, duration=step.ended_at - step.started_at, status="COMPLETE")
+        self._event(ctx, "step_finished", step, timestamp=step.ended_at, duration=step.ended_at - step.started_at,
+                    status="COMPLETE")
         return replacement
 
     def failed(self, ctx: PipelineContext, key: StepKey, step: StepRecord, error: BaseException, *, killed: bool) -> None:
@@ -72,4 +75,5 @@ class StepTracker:
         if step.journaled:
             ctx.services.journal.failed(key, step)
         kind = "step_killed" if killed else "step_exception"
-        self._event(ctx, kind, step, duration=step.ended_at - step.started_at, status=step.status, error=str(error))
+        self._event(ctx, kind, step, timestamp=step.ended_at, duration=step.ended_at - step.started_at,
+                    status=step.status, error=str(error))

@@ -285,11 +285,12 @@ class PlanRunner:
         outcome = ExecutionOutcome(
             instance_key(execution_id, index), execution_id, list(index) if index else None, status, reason=reason
         )
-        outcome.ended_at = now()
+        outcome.ended_at = outcome.started_at = now()  # decided, never started: it takes no time
         if status in ("BLOCKED", "KILLED"):
             self.services.events.emit(
                 RunEvent("execution_stopped", run_id=self.services.run_id, execution_id=execution_id,
-                         fork_index=outcome.fork_index, status=status, error=reason)
+                         fork_index=outcome.fork_index, status=status, error=reason,
+                         timestamp=outcome.ended_at, duration=0.0)
             )
         return outcome
 

@@ -35,10 +35,16 @@ class StepJournal(Protocol):
     """Durability hook around every step: restore finished work, record what runs.
 
     ``begin`` returns a stored response to reuse instead of running the step (resume), or
-    ``None`` to run it. The default journal keeps nothing.
+    ``None`` to run it; it sets ``record.attempts`` to the attempts recorded before this one (a
+    restored step: all of them), so every output counts a step's attempts over the whole run.
+    The default journal keeps nothing.
     """
 
-    def begin(self, key: StepKey, *, persist: bool) -> StepResponse | None: ...
+    def begin(self, key: StepKey, record: StepRecord, *, persist: bool) -> StepResponse | None: ...
+
+    def retried(self, key: StepKey, record: StepRecord, error: BaseException) -> None:
+        """Record one more attempt of a step that failed and is tried again."""
+        ...
 
     def completed(
         self, key: StepKey, record: StepRecord, response: StepResponse, *, persist: bool
@@ -52,7 +58,10 @@ class StepJournal(Protocol):
 class NullJournal:
     """Keeps nothing: every step runs."""
 
-    def begin(self, key: StepKey, *, persist: bool) -> StepResponse | None:
+    def begin(self, key: StepKey, record: StepRecord, *, persist: bool) -> StepResponse | None:
+        return None
+
+    def retried(self, key: StepKey, record: StepRecord, error: BaseException) -> None:
         return None
 
     def completed(

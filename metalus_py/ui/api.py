@@ -49,19 +49,10 @@ def _live(store: StateStore, record: RunRecord) -> bool:
 
 
 def run_summary(store: StateStore, record: RunRecord) -> dict[str, Any]:
-    """One line of the runs list."""
-    from metalus_py.durable.inspect import _seconds
+    """One line of the runs list: the line of ``metalus runs --json`` and whether a process holds it."""
+    from metalus_py.durable.inspect import run_line
 
-    return {
-        "runId": record.run_id,
-        "applicationId": record.application_id,
-        "status": str(record.status),
-        "startedAt": record.started_at,
-        "endedAt": record.ended_at,
-        "durationSeconds": _seconds(record.started_at, record.ended_at),
-        "parentRunId": record.parent_run_id,
-        "live": _live(store, record),
-    }
+    return {**run_line(store, record), "live": _live(store, record)}
 
 
 @router.get("/runs")
