@@ -159,10 +159,10 @@ def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, pa
             delay = _retry_delay(step, attempt, failure)
             if delay is None:
                 break
-            run.tracker.retry(ctx, key, record, failure, delay)
-            if ctx.services.kill.step_killed(key):
+            if ctx.services.kill.step_killed(key):  # killed: no further attempt
                 failure = StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
                 break
+            run.tracker.retry(ctx, key, record, failure, delay)
         _sleep(delay, ctx)
         attempt += 1
         failure = None
