@@ -8,23 +8,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from metalus_py.base.records import PipelineRecord, StepRecord
-from metalus_py.base.status import outcome_word
+from metalus_py.base.status import ExecutionStatus, RunStatus, StepStatus, outcome_word
 from metalus_py.base.timestamps import duration, iso
 from metalus_py.flow.execution import ExecutionOutcome
 
 #: Exit codes of ``metalus run`` (DESIGN.md section 7).
-EXIT_CODES = {"COMPLETE": 0, "FAILED": 1, "INVALID": 2, "PAUSED": 3, "KILLED": 4}
+EXIT_CODES: dict[str, int] = {RunStatus.COMPLETE: 0, RunStatus.FAILED: 1, "INVALID": 2, RunStatus.PAUSED: 3, RunStatus.KILLED: 4}
 
 
 def run_status(statuses: list[str], *, killed: bool = False) -> str:
     """FAILED if any execution ERROR, else PAUSED, else KILLED, else COMPLETE."""
-    if "ERROR" in statuses:
-        return "FAILED"
-    if "PAUSED" in statuses:
-        return "PAUSED"
-    if killed or "KILLED" in statuses:
-        return "KILLED"
-    return "COMPLETE"
+    if ExecutionStatus.ERROR in statuses:
+        return RunStatus.FAILED
+    if ExecutionStatus.PAUSED in statuses:
+        return RunStatus.PAUSED
+    if killed or ExecutionStatus.KILLED in statuses:
+        return RunStatus.KILLED
+    return RunStatus.COMPLETE
 
 
 @dataclass
@@ -117,7 +117,7 @@ def pipeline_document(record: PipelineRecord) -> dict[str, Any]:
             nested.setdefault(path.split(".", 1)[0].split("[", 1)[0], []).append((path, step))
     # Steps inside fork values and step groups appear under the step that ran them, by path.
     for owner, steps in nested.items():
-        entry = top.setdefault(owner, {"status": "COMPLETE"})
+        entry = top.setdefault(owner, {"status": StepStatus.COMPLETE})
         entry["steps"] = {path: step_document(s) for path, s in steps}
     # A step of a fork body also appears once at the top, its values merged into lists in value
     # order (``None`` where a value did not run it), as the pipeline itself sees the step.
@@ -163,7 +163,7 @@ def merged_step_document(values: dict[tuple[int, ...], StepRecord]) -> dict[str,
     depth = max(len(k) for k in values)
     records = list(values.values())
     statuses = {r.status for r in records}
-    status = next((s for s in ("ERROR", "KILLED", "RUNNING") if s in statuses), "COMPLETE")
+    status = next((s for s in (StepStatus.ERROR, StepStatus.KILLED, StepStatus.RUNNING) if s in statuses), StepStatus.COMPLETE)
     primary = _nest({k: r.primary_return for k, r in values.items()}, depth)
     names = sorted({n for r in records for n in (r.named_returns or {})})
     named = {n: _nest({k: (r.named_returns or {}).get(n) for k, r in values.items()}, depth) for n in names}

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from metalus_py.base.keys import parse_instance_key
+from metalus_py.base.status import ExecutionStatus
 from metalus_py.flow.execution import ExecutionOutcome
 from metalus_py.plan.setup import PreparedApplication
 from metalus_py.plan.work import ParentInput, ParentView, view_of
@@ -104,7 +105,7 @@ class OutputsReader:
         manifest = load_artifact({"format": "json", "url": url, "$type": "json"},
                                  storage_options=self.artifacts.storage_options)
         execution_id, index = parse_instance_key(key)
-        outcome = ExecutionOutcome(key, execution_id, list(index) or None, "COMPLETE")
+        outcome = ExecutionOutcome(key, execution_id, list(index) or None, ExecutionStatus.COMPLETE)
         for pipeline_id, entries in manifest["parameters"].items():
             values: dict[str, Any] = {}
             for name, entry in entries.items():

@@ -22,6 +22,7 @@ from metalus_py.base.exceptions import (
 )
 from metalus_py.base.logcontext import step_ids
 from metalus_py.base.records import StepRecord
+from metalus_py.base.status import StepStatus
 from metalus_py.flow.fork import run_fork
 from metalus_py.flow.run import (
     VISIT_LIMIT_ENV,
@@ -177,7 +178,7 @@ def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, pa
         return _finish(run, step, ctx, key, record, outcome.response, persist=persist, restored=False,
                        skip_to=(outcome.next_step_id,))
     if isinstance(outcome, _Continue):
-        record.status = "COMPLETE"
+        record.status = StepStatus.COMPLETE
         run.tracker.completed(ctx, key, record, StepResponse(None, None), persist=False)
         return outcome.next_step_id
     return _finish(run, step, ctx, key, record, outcome, persist=persist, restored=False)

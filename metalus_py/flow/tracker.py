@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 from metalus_py.base.records import PipelineRecord, StepRecord, error_info, now
+from metalus_py.base.status import StepStatus
 from metalus_py.events import RunEvent
 from metalus_py.steps.context import PipelineContext
 from metalus_py.steps.response import StepResponse
@@ -56,7 +57,7 @@ class StepTracker:
     ) -> StepResponse | None:
         """Mark the step COMPLETE; returns the journal's replacement response, if it gave one."""
         step.ended_at = now()
-        step.status = "COMPLETE"
+        step.status = StepStatus.COMPLETE
         step.restored = restored
         step.primary_return = summarize_value(response.primary_return)
         step.named_returns = summarize_value(response.named_returns) if response.named_returns else None
@@ -65,12 +66,12 @@ class StepTracker:
         if step.journaled and not restored:
             replacement = ctx.services.journal.completed(key, step, response, persist=persist)
         self._event(ctx, "step_finished", step, timestamp=step.ended_at, duration=step.ended_at - step.started_at,
-                    status="COMPLETE")
+                    status=StepStatus.COMPLETE)
         return replacement
 
     def failed(self, ctx: PipelineContext, key: StepKey, step: StepRecord, error: BaseException, *, killed: bool) -> None:
         step.ended_at = now()
-        step.status = "KILLED" if killed else "ERROR"
+        step.status = StepStatus.KILLED if killed else StepStatus.ERROR
         step.error = error_info(error)
         if step.journaled:
             ctx.services.journal.failed(key, step)
