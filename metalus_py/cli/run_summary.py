@@ -10,6 +10,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from metalus_py.base.status import ExecutionStatus, StepStatus
+
 _INDEX = re.compile(r"(\[\d+\])+$")
 
 
@@ -40,9 +42,9 @@ def execution_lines(document: dict[str, Any]) -> list[str]:
             state = f"×{len(entries)}: " + ", ".join(f"{n} {s}" for s, n in statuses.items())
         else:
             state = entries[0].get("status", "?")
-        reasons = sorted({str(e.get("reason")) for e in entries if e.get("reason") and e.get("status") != "COMPLETE"})
+        reasons = sorted({str(e.get("reason")) for e in entries if e.get("reason") and e.get("status") != ExecutionStatus.COMPLETE})
         reason = f"  - {reasons[0]}" + (f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else "") if reasons else ""
-        located = next((_located(e) for e in entries if e.get("status") != "COMPLETE" and _located(e)), "")
+        located = next((_located(e) for e in entries if e.get("status") != ExecutionStatus.COMPLETE and _located(e)), "")
         lines.append(f"  {name:<{width}}  {state}{timing}{reason}{located}")
     return lines
 
@@ -62,7 +64,7 @@ def output_files(document: dict[str, Any]) -> list[str]:
     for execution in document.get("executions", {}).values():
         for pipeline in (execution.get("pipelines") or {}).values():
             for step in (pipeline.get("steps") or {}).values():
-                files = (step.get("namedReturns") or {}).get("files") if step.get("status") == "COMPLETE" else None
+                files = (step.get("namedReturns") or {}).get("files") if step.get("status") == StepStatus.COMPLETE else None
                 if isinstance(files, str):
                     files = [files]
                 for item in files if isinstance(files, list) else []:

@@ -156,7 +156,7 @@ class StoreJournal:
                 run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
                 step_path=key.path, owner=self.owner,
                 error=error.stored() if error else {},
-                status=StepStatus.KILLED if record.status == "KILLED" else StepStatus.ERROR,
+                status=StepStatus.KILLED if record.status == StepStatus.KILLED else StepStatus.ERROR,
                 metrics=summarize_value(record.metrics),
             )
         except ClaimLostError:

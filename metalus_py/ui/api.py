@@ -42,7 +42,7 @@ def _run(request: Request, run_id: str) -> RunRecord | JSONResponse:
 
 
 def _live(store: StateStore, record: RunRecord) -> bool:
-    if str(record.status) != "RUNNING":
+    if str(record.status) != RunStatus.RUNNING:
         return False
     lease = store.get_lease(run_id=record.run_id)
     return lease is not None and lease.alive(store.now())
@@ -110,7 +110,7 @@ def kill(request: Request, run_id: str, payload: Any = Body(None)) -> Any:
     record = _run(request, run_id)
     if isinstance(record, JSONResponse):
         return record
-    if str(record.status) != "RUNNING":
+    if str(record.status) != RunStatus.RUNNING:
         return error(409, f"run {run_id} is {record.status}; nothing to kill", runId=run_id)
     body = _body(payload)
     step = body.get("step")
@@ -147,7 +147,7 @@ def resume(request: Request, run_id: str, payload: Any = Body(None)) -> Any:
     if isinstance(parameters, JSONResponse):
         return parameters
     store = _store(request)
-    if str(record.status) == "COMPLETE":
+    if str(record.status) == RunStatus.COMPLETE:
         return error(409, f"run {run_id} is COMPLETE; nothing to resume", runId=run_id)
     if _live(store, record):
         return error(409, f"run {run_id} is running in another process", runId=run_id)
