@@ -8,34 +8,10 @@ evaluation pipeline's steps, the deciding step and one timestamp form must agree
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-from tests.durable.apps import linear_application, p, step, write
+from tests.durable.apps import TIMESTAMP, gated_application, write
 from tests.durable.conftest import Metalus
-
-#: The one timestamp form of every output: ISO-8601 UTC, milliseconds, ``Z``.
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-
-
-def gated_application() -> dict[str, Any]:
-    """ZROOT (A -> B -> C, B fails while ``failFlag``) -> MGATED (evaluation GATE decides STOP) -> AFTER.
-
-    The execution ids are not in alphabetical order, so plan order shows.
-    """
-    app = linear_application("agree", "A", "B", "C", fail_step="B")
-    app["stepPackages"].append("com.acxiom.pipeline.steps")
-    app["pipelines"] += [
-        {"id": "GATE", "name": "GATE",
-         "steps": [step("DECIDE", "ExceptionSteps.throwPipelineException", p("message", "not today"))]},
-        {"id": "Q", "name": "Q", "steps": [step("Q1", "DurableSteps.work", p("value", "q"), p("sideEffect", None))]},
-    ]
-    app["executions"] = [
-        {"id": "ZROOT", "pipelineIds": ["P"]},
-        {"id": "MGATED", "pipelineIds": ["Q"], "parents": ["ZROOT"], "evaluationPipelineIds": ["GATE"]},
-        {"id": "AFTER", "pipelineIds": ["Q"], "parents": ["MGATED"]},
-    ]
-    return app
 
 
 def _shape(document: dict[str, Any]) -> list[tuple[Any, ...]]:
