@@ -11,10 +11,13 @@ from datetime import UTC, datetime
 
 
 def iso(ts: float | None) -> str | None:
-    """Epoch seconds as the output timestamp (``None`` stays ``None``)."""
+    """Epoch seconds as the output timestamp (``None`` stays ``None``).
+
+    Rounded to the millisecond, so a timestamp read back (:func:`epoch`) prints the same again.
+    """
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(round(ts, 3), UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse(text: str) -> datetime:

@@ -7,18 +7,17 @@ outputs are the files that write steps report in their ``files`` named return.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from metalus_py.base.status import ExecutionStatus, StepStatus
+from metalus_py.base.timestamps import duration, epoch
 
 _INDEX = re.compile(r"(\[\d+\])+$")
 
 
 def _seconds(start: Any, end: Any) -> float | None:
     try:
-        return (datetime.fromisoformat(str(end).replace("Z", "+00:00"))
-                - datetime.fromisoformat(str(start).replace("Z", "+00:00"))).total_seconds()
+        return duration(epoch(str(start)), epoch(str(end)))
     except (TypeError, ValueError):
         return None
 
