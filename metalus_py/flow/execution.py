@@ -100,7 +100,7 @@ def run_execution(spec: ExecutionSpec, services: RunServices) -> ExecutionOutcom
     except SkipExecutionException as skip:
         outcome.status, outcome.reason = ExecutionStatus.SKIPPED, skip.message or "a pipeline asked to skip the execution"
         outcome.decided_by = _decider(skip)
-        _mark_skipped(pipelines, outcome)
+        _mark_skipped(pipelines, outcome, services, spec)
     except PauseException as pause:
         outcome.status, outcome.reason, outcome.error = ExecutionStatus.PAUSED, pause.message, error_info(pause)
     except StepKilledException as killed:
@@ -163,7 +163,7 @@ def _evaluate(
     except SkipExecutionException as skip:
         outcome.status, outcome.reason = ExecutionStatus.SKIPPED, f"evaluation decided SKIP: {skip.message}"
         outcome.decided_by = _decider(skip)
-        _mark_skipped(spec.pipelines, outcome)
+        _mark_skipped(spec.pipelines, outcome, services, spec)
     except StepKilledException as killed:
         outcome.status, outcome.reason, outcome.error = ExecutionStatus.KILLED, killed.message, error_info(killed)
     except _EVALUATION_FAILURES as failed:  # a step broke: not a decision
@@ -187,11 +187,17 @@ def _decider(decision: PipelineException) -> str | None:
     return None
 
 
-def _mark_skipped(pipelines: list[Pipeline], outcome: ExecutionOutcome) -> None:
+def _mark_skipped(
+    pipelines: list[Pipeline], outcome: ExecutionOutcome, services: RunServices, spec: ExecutionSpec
+) -> None:
+    """Record the pipelines a SKIP left out as SKIPPED (and tell listeners, so a store lists them)."""
     for pipeline in pipelines:
         pid = pipeline.id or ""
         if pid not in outcome.pipelines:
-            outcome.pipelines[pid] = PipelineRecord(pid, status=PipelineStatus.SKIPPED, ended_at=now())
+            at = now()
+            record = PipelineRecord(pid, status=PipelineStatus.SKIPPED, started_at=at, ended_at=at)
+            outcome.pipelines[pid] = record
+            services.events.emit(_pipeline_event("pipeline_finished", services, spec, record))
 
 
 def _from_initial(pipelines: list[Pipeline], initial: str | None) -> list[Pipeline]:

@@ -124,7 +124,8 @@ TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 def gated_application() -> dict[str, Any]:
-    """ZROOT (A -> B -> C, B fails while ``failFlag``) -> MGATED (evaluation GATE decides STOP) -> AFTER.
+    """ZROOT (A -> B -> C, B fails while ``failFlag``) -> MGATED (evaluation GATE decides STOP) -> AFTER;
+    ZROOT -> KSKIPPED (evaluation SKIPGATE decides SKIP: its pipeline Q is SKIPPED).
 
     The execution ids are not in alphabetical order, so plan order shows.
     """
@@ -134,10 +135,13 @@ def gated_application() -> dict[str, Any]:
         {"id": "GATE", "name": "GATE",
          "steps": [step("DECIDE", "ExceptionSteps.throwPipelineException", p("message", "not today"))]},
         {"id": "Q", "name": "Q", "steps": [step("Q1", "DurableSteps.work", p("value", "q"), p("sideEffect", None))]},
+        {"id": "SKIPGATE", "name": "SKIPGATE",
+         "steps": [step("SKIPIT", "ExceptionSteps.throwSkipExecutionException", p("message", "nothing new"))]},
     ]
     app["executions"] = [
         {"id": "ZROOT", "pipelineIds": ["P"]},
         {"id": "MGATED", "pipelineIds": ["Q"], "parents": ["ZROOT"], "evaluationPipelineIds": ["GATE"]},
         {"id": "AFTER", "pipelineIds": ["Q"], "parents": ["MGATED"]},
+        {"id": "KSKIPPED", "pipelineIds": ["Q"], "parents": ["ZROOT"], "evaluationPipelineIds": ["SKIPGATE"]},
     ]
     return app

@@ -1,6 +1,6 @@
 """``metalus show RUN --json`` and the ``--output-json`` result document tell the same run.
 
-One run fails at a step, is resumed, and an evaluation then decides STOP: executions in plan
+One run fails at a step, is resumed, and evaluations then decide STOP and SKIP: executions in plan
 order, statuses, per-step attempts (over the whole run), per-attempt times and durations, the
 evaluation pipeline's steps, the deciding step and one timestamp form must agree.
 """
@@ -50,12 +50,16 @@ def test_show_and_result_document_agree_after_a_resume_and_a_stop(metalus: Metal
     assert shown.returncode == 0, shown.stderr
     show = json.loads(shown.stdout)
 
-    assert list(show["executions"]) == list(result["executions"]) == ["ZROOT", "MGATED", "AFTER"]
+    assert list(show["executions"]) == list(result["executions"]) == ["ZROOT", "MGATED", "AFTER", "KSKIPPED"]
     assert _shape(show) == _shape(result)
     gated = show["executions"]["MGATED"]
     assert gated["status"] == "STOPPED" and gated["decidedBy"] == "GATE.DECIDE"
     assert list(gated["pipelines"]) == ["GATE (evaluation)"]
     assert gated["pipelines"]["GATE (evaluation)"]["steps"]["DECIDE"]["status"] == "ERROR"
+    skipped = show["executions"]["KSKIPPED"]
+    assert skipped["status"] == "SKIPPED" and skipped["decidedBy"] == "SKIPGATE.SKIPIT"
+    assert {k: v["status"] for k, v in skipped["pipelines"].items()} == {"SKIPGATE (evaluation)": "SKIPPED",
+                                                                        "Q": "SKIPPED"}
     # B failed in the first process and ran again on resume: two attempts; A was restored.
     steps = show["executions"]["ZROOT"]["pipelines"]["P"]["steps"]
     assert (steps["A"]["attempts"], steps["B"]["attempts"], steps["C"]["attempts"]) == (1, 2, 1)
