@@ -231,10 +231,10 @@ def _metrics_text(metrics: Any) -> str:
     return ", ".join(f"{k}={v}" for k, v in metrics.items())
 
 
-def run_line(store: StateStore, run: RunRecord) -> dict[str, Any]:
-    """One run as ``runs --json`` and the monitor's run list give it."""
+def run_line(store: StateStore, run: RunRecord, outcome: str | None = None) -> dict[str, Any]:
+    """One run as ``runs --json`` and the monitor's run list give it (``outcome``: when known already)."""
     return {"runId": run.run_id, "applicationId": run.application_id, "status": str(run.status),
-            "outcome": run_outcome(store, run), "startedAt": iso_text(run.started_at),
+            "outcome": outcome or run_outcome(store, run), "startedAt": iso_text(run.started_at),
             "endedAt": iso_text(run.ended_at), "durationSeconds": seconds_between(run.started_at, run.ended_at),
             "parentRunId": run.parent_run_id}
 

@@ -48,11 +48,26 @@ def _live(store: StateStore, record: RunRecord) -> bool:
     return lease is not None and lease.alive(store.now())
 
 
-def run_summary(store: StateStore, record: RunRecord) -> dict[str, Any]:
-    """One line of the runs list: the line of ``metalus runs --json`` and whether a process holds it."""
+#: Outcome words of COMPLETE runs kept per app (a COMPLETE run never changes), at most this many.
+_OUTCOMES_KEPT = 10_000
+
+
+def run_summary(store: StateStore, record: RunRecord, outcomes: dict[str, str] | None = None) -> dict[str, Any]:
+    """One line of the runs list: the line of ``metalus runs --json`` and whether a process holds it.
+
+    ``outcomes`` remembers the outcome words of COMPLETE runs, so a refreshing list does not read
+    every run's executions again.
+    """
     from metalus_py.durable.inspect import run_line
 
-    return {**run_line(store, record), "live": _live(store, record)}
+    remembered = f"{record.run_id}@{record.started_at}"  # a pruned id used again is another run
+    known = outcomes.get(remembered) if outcomes is not None and record.status == RunStatus.COMPLETE else None
+    line = run_line(store, record, known)
+    if outcomes is not None and record.status == RunStatus.COMPLETE and known is None:
+        if len(outcomes) >= _OUTCOMES_KEPT:
+            outcomes.clear()
+        outcomes[remembered] = line["outcome"]
+    return {**line, "live": _live(store, record)}
 
 
 @router.get("/runs")
@@ -66,7 +81,10 @@ def list_runs(request: Request, status: str | None = Query(None), limit: int = Q
         return error(400, f"limit must be between 1 and 1000, got {limit}")
     store = _store(request)
     runs = store.list_runs(status=status.upper() if status else None, limit=limit)
-    return [run_summary(store, r) for r in runs]
+    outcomes: dict[str, str] | None = getattr(request.app.state, "outcomes", None)
+    if outcomes is None:
+        outcomes = request.app.state.outcomes = {}
+    return [run_summary(store, r, outcomes) for r in runs]
 
 
 @router.get("/runs/{run_id}")
