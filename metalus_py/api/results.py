@@ -8,22 +8,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from metalus_py.base.json_text import dumps_indented
-from metalus_py.base.records import PipelineRecord, StepRecord, iso
+from metalus_py.base.records import PipelineRecord, StepRecord
+from metalus_py.base.status import ExecutionStatus, RunStatus, StepStatus, outcome_word
+from metalus_py.base.timestamps import duration, iso
 from metalus_py.flow.execution import ExecutionOutcome
 
 #: Exit codes of ``metalus run`` (DESIGN.md section 7).
-EXIT_CODES = {"COMPLETE": 0, "FAILED": 1, "INVALID": 2, "PAUSED": 3, "KILLED": 4}
+EXIT_CODES: dict[str, int] = {RunStatus.COMPLETE: 0, RunStatus.FAILED: 1, "INVALID": 2, RunStatus.PAUSED: 3, RunStatus.KILLED: 4}
 
 
 def run_status(statuses: list[str], *, killed: bool = False) -> str:
     """FAILED if any execution ERROR, else PAUSED, else KILLED, else COMPLETE."""
-    if "ERROR" in statuses:
-        return "FAILED"
-    if "PAUSED" in statuses:
-        return "PAUSED"
-    if killed or "KILLED" in statuses:
-        return "KILLED"
-    return "COMPLETE"
+    if ExecutionStatus.ERROR in statuses:
+        return RunStatus.FAILED
+    if ExecutionStatus.PAUSED in statuses:
+        return RunStatus.PAUSED
+    if killed or ExecutionStatus.KILLED in statuses:
+        return RunStatus.KILLED
+    return RunStatus.COMPLETE
 
 
 @dataclass
@@ -71,9 +73,10 @@ class RunResult:
             "runId": self.run_id,
             "applicationId": self.application_id,
             "status": self.status,
+            "outcome": outcome_word(self.status, (o.status for o in self.executions.values())),
             "startedAt": iso(self.started_at),
             "endedAt": iso(self.ended_at),
-            "durationSeconds": round(self.ended_at - self.started_at, 6),
+            "durationSeconds": duration(self.started_at, self.ended_at),
             **({"events": self.events_path} if self.events_path else {}),
             "executions": {key: execution_document(o) for key, o in self.executions.items()},
         }
@@ -104,6 +107,8 @@ def execution_document(outcome: ExecutionOutcome) -> dict[str, Any]:
         else outcome.fork_index,
         "startedAt": iso(outcome.started_at),
         "endedAt": iso(outcome.ended_at),
+        "durationSeconds": duration(outcome.started_at, outcome.ended_at),
+        **({"decidedBy": outcome.decided_by} if outcome.decided_by else {}),
         "pipelines": {pid: pipeline_document(p) for pid, p in outcome.pipelines.items()},
         **({"worker": outcome.worker} if outcome.worker else {}),
     }
@@ -121,7 +126,7 @@ def pipeline_document(record: PipelineRecord) -> dict[str, Any]:
             nested.setdefault(path.split(".", 1)[0].split("[", 1)[0], []).append((path, step))
     # Steps inside fork values and step groups appear under the step that ran them, by path.
     for owner, steps in nested.items():
-        entry = top.setdefault(owner, {"status": "COMPLETE"})
+        entry = top.setdefault(owner, {"status": StepStatus.COMPLETE})
         entry["steps"] = {path: step_document(s) for path, s in steps}
     # A step of a fork body also appears once at the top, its values merged into lists in value
     # order (``None`` where a value did not run it), as the pipeline itself sees the step.
@@ -131,6 +136,7 @@ def pipeline_document(record: PipelineRecord) -> dict[str, Any]:
         "status": record.status,
         "startedAt": iso(record.started_at),
         "endedAt": iso(record.ended_at),
+        "durationSeconds": duration(record.started_at, record.ended_at),
         "error": record.error.to_dict() if record.error else None,
         "steps": top,
     }
@@ -166,7 +172,7 @@ def merged_step_document(values: dict[tuple[int, ...], StepRecord]) -> dict[str,
     depth = max(len(k) for k in values)
     records = list(values.values())
     statuses = {r.status for r in records}
-    status = next((s for s in ("ERROR", "KILLED", "RUNNING") if s in statuses), "COMPLETE")
+    status = next((s for s in (StepStatus.ERROR, StepStatus.KILLED, StepStatus.RUNNING) if s in statuses), StepStatus.COMPLETE)
     primary = _nest({k: r.primary_return for k, r in values.items()}, depth)
     names = sorted({n for r in records for n in (r.named_returns or {})})
     named = {n: _nest({k: (r.named_returns or {}).get(n) for k, r in values.items()}, depth) for n in names}
@@ -179,7 +185,7 @@ def merged_step_document(values: dict[tuple[int, ...], StepRecord]) -> dict[str,
         "namedReturns": named or None,
         "startedAt": iso(started),
         "endedAt": iso(ended),
-        "durationSeconds": round(ended - started, 6) if ended is not None else None,
+        "durationSeconds": duration(started, ended),
         "metrics": {},
         "error": None,
         "forkValues": len(records),
@@ -194,7 +200,7 @@ def step_document(step: StepRecord) -> dict[str, Any]:
         "namedReturns": step.named_returns,
         "startedAt": iso(step.started_at),
         "endedAt": iso(step.ended_at),
-        "durationSeconds": round(step.ended_at - step.started_at, 6) if step.ended_at else None,
+        "durationSeconds": duration(step.started_at, step.ended_at),
         "metrics": step.metrics,
         "error": step.error.to_dict() if step.error else None,
         "restored": step.restored or None,

@@ -7,20 +7,19 @@ Records are plain data (they pickle), filled by the flow through one door
 from __future__ import annotations
 
 import time
+import traceback
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
+
+from metalus_py.base.exceptions import MetalusError, PipelineException
+from metalus_py.base.status import PipelineStatus, StepStatus
+from metalus_py.base.timestamps import iso
+
+__all__ = ["ErrorInfo", "PipelineRecord", "StepRecord", "error_info", "iso", "now"]
 
 
 def now() -> float:
     return time.time()
-
-
-def iso(ts: float | None) -> str | None:
-    """Epoch seconds as an ISO-8601 UTC timestamp."""
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -37,12 +36,40 @@ class ErrorInfo:
     parameter: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The error as the result document shows it."""
         out = {"type": self.type, "message": self.message, "stepId": self.step_id, "pipelineId": self.pipeline_id}
         if self.json_path:
             out["jsonPath"] = self.json_path
             if self.parameter:
                 out["parameter"] = self.parameter
         return out
+
+    def stored(self) -> dict[str, Any]:
+        """The error as the state store keeps it: type, message and traceback."""
+        return {"type": self.type, "message": self.message, "traceback": self.traceback}
+
+
+def error_info(error: BaseException) -> ErrorInfo:
+    """The recorded form of an exception (its cause's traceback when it wraps one)."""
+    cause = getattr(error, "cause", None) or error.__cause__ or error
+    text = "".join(traceback.format_exception(type(cause), cause, cause.__traceback__))
+    message = error.message if isinstance(error, MetalusError) else str(error)
+    if isinstance(error, PipelineException):
+        message = str(error)
+    return ErrorInfo(
+        type=type(error).__name__,
+        message=message,
+        traceback=text,
+        step_id=getattr(error, "step_id", None),
+        pipeline_id=getattr(error, "pipeline_id", None),
+        json_path=_detail(error, "json_path"),
+        parameter=_detail(error, "parameter"),
+    )
+
+
+def _detail(error: BaseException, name: str) -> str | None:
+    value = (getattr(error, "details", None) or {}).get(name)
+    return value if isinstance(value, str) else None
 
 
 @dataclass
@@ -51,7 +78,7 @@ class StepRecord:
 
     step_id: str
     path: str
-    status: str = "RUNNING"
+    status: str = StepStatus.RUNNING
     attempts: int = 0
     started_at: float = field(default_factory=now)
     ended_at: float | None = None
@@ -72,7 +99,7 @@ class PipelineRecord:
     """One pipeline of one execution."""
 
     pipeline_id: str
-    status: str = "RUNNING"
+    status: str = PipelineStatus.RUNNING
     started_at: float = field(default_factory=now)
     ended_at: float | None = None
     steps: dict[str, StepRecord] = field(default_factory=dict)

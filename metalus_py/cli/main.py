@@ -469,7 +469,7 @@ def cmd_kill(line: CommandLine) -> int:
 
 
 def cmd_runs(line: CommandLine) -> int:
-    from metalus_py.durable.inspect import runs_table
+    from metalus_py.durable.inspect import run_line, runs_table
 
     store = _require_store(line, "runs")
     limit = line.option("--limit", "20") or "20"
@@ -480,12 +480,8 @@ def cmd_runs(line: CommandLine) -> int:
 
             wanted = set(schedule_run_ids(store, line.option("--schedule") or ""))
             runs = [r for r in runs if r.run_id in wanted][: int(limit) if limit.isdigit() else 20]
-        if line.flag("--json"):
-            print(json.dumps([{"runId": r.run_id, "applicationId": r.application_id, "status": str(r.status),
-                               "startedAt": r.started_at, "endedAt": r.ended_at, "parentRunId": r.parent_run_id}
-                              for r in runs], indent=2))
-        else:
-            print(runs_table(runs))
+        lines = [run_line(store, r) for r in runs]
+        print(json.dumps(lines, indent=2) if line.flag("--json") else runs_table(lines))
         return 0
     finally:
         store.close()

@@ -6,6 +6,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
+from metalus_py.base.status import ExecutionStatus, StepStatus
 from metalus_py.events import EVENT_KINDS, RunEvent
 
 #: Events printed as plain lines (every kind of event: one line each).
@@ -97,7 +98,7 @@ class LiveProgress:
             for key, row in self._running.items():
                 groups.setdefault(row["id"], []).append((key, row))
         for execution_id, members in list(groups.items())[:12]:
-            running = [(k, r) for k, r in members if r["status"] == "RUNNING"]
+            running = [(k, r) for k, r in members if r["status"] == ExecutionStatus.RUNNING]
             if not running:
                 continue
             if len(members) == 1:
@@ -131,7 +132,7 @@ class LiveProgress:
         with self._lock:
             if self._planned is not None and self._done != self._planned:
                 self._progress.update(self._task, total=self._done)  # branches not taken, values not run
-            self._running = {k: r for k, r in self._running.items() if r["status"] == "RUNNING"}
+            self._running = {k: r for k, r in self._running.items() if r["status"] == ExecutionStatus.RUNNING}
         self._live.refresh()
         self._live.__exit__(None, None, None)
         for handler, stream in self._handlers:
@@ -142,9 +143,9 @@ class LiveProgress:
         key = (event.execution_id or "") + "".join(f"[{i}]" for i in (event.fork_index or []))
         line: str | None = None
         with self._lock:
-            row = self._running.setdefault(key, {"status": "PENDING", "current": "", "id": event.execution_id or ""})
+            row = self._running.setdefault(key, {"status": ExecutionStatus.PENDING, "current": "", "id": event.execution_id or ""})
             if event.kind == "execution_started":
-                row["status"] = "RUNNING"
+                row["status"] = ExecutionStatus.RUNNING
                 self._grow(event.execution_id or "", key)
             elif event.kind.startswith("execution_"):
                 row["status"] = event.status or event.kind.removeprefix("execution_").upper()
@@ -155,7 +156,7 @@ class LiveProgress:
             elif event.kind == "step_started":
                 row["current"] = f"{event.pipeline_id}.{event.path or event.step_id}"
             elif event.kind in ("step_finished", "step_killed") or (event.kind == "step_exception"):
-                if event.kind != "step_exception" or event.status in ("ERROR", "KILLED"):
+                if event.kind != "step_exception" or event.status in (StepStatus.ERROR, StepStatus.KILLED):
                     self._done += 1
                     self._progress.update(self._task, completed=self._done)
                 if event.kind == "step_exception" and event.error:

@@ -7,16 +7,17 @@ outputs are the files that write steps report in their ``files`` named return.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
+
+from metalus_py.base.status import ExecutionStatus, StepStatus
+from metalus_py.base.timestamps import duration, epoch
 
 _INDEX = re.compile(r"(\[\d+\])+$")
 
 
 def _seconds(start: Any, end: Any) -> float | None:
     try:
-        return (datetime.fromisoformat(str(end).replace("Z", "+00:00"))
-                - datetime.fromisoformat(str(start).replace("Z", "+00:00"))).total_seconds()
+        return duration(epoch(str(start)), epoch(str(end)))
     except (TypeError, ValueError):
         return None
 
@@ -40,9 +41,9 @@ def execution_lines(document: dict[str, Any]) -> list[str]:
             state = f"×{len(entries)}: " + ", ".join(f"{n} {s}" for s, n in statuses.items())
         else:
             state = entries[0].get("status", "?")
-        reasons = sorted({str(e.get("reason")) for e in entries if e.get("reason") and e.get("status") != "COMPLETE"})
+        reasons = sorted({str(e.get("reason")) for e in entries if e.get("reason") and e.get("status") != ExecutionStatus.COMPLETE})
         reason = f"  - {reasons[0]}" + (f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else "") if reasons else ""
-        located = next((_located(e) for e in entries if e.get("status") != "COMPLETE" and _located(e)), "")
+        located = next((_located(e) for e in entries if e.get("status") != ExecutionStatus.COMPLETE and _located(e)), "")
         lines.append(f"  {name:<{width}}  {state}{timing}{reason}{located}")
     return lines
 
@@ -62,7 +63,7 @@ def output_files(document: dict[str, Any]) -> list[str]:
     for execution in document.get("executions", {}).values():
         for pipeline in (execution.get("pipelines") or {}).values():
             for step in (pipeline.get("steps") or {}).values():
-                files = (step.get("namedReturns") or {}).get("files") if step.get("status") == "COMPLETE" else None
+                files = (step.get("namedReturns") or {}).get("files") if step.get("status") == StepStatus.COMPLETE else None
                 if isinstance(files, str):
                     files = [files]
                 for item in files if isinstance(files, list) else []:

@@ -8,7 +8,7 @@ from typing import Any
 
 from metalus_py.base.exceptions import PipelineException
 from metalus_py.base.loaded_modules import loaded
-from metalus_py.base.records import StepRecord
+from metalus_py.base.records import StepRecord, error_info
 from metalus_py.base.secrets import Secret, known_secrets
 from metalus_py.state import ArtifactStore, ClaimOutcome, StateStore, StepStatus
 from metalus_py.state.errors import ClaimLostError, StaleArtifactError
@@ -46,12 +46,14 @@ class StoreJournal:
         self.restored = 0
         self.executed = 0
 
-    def begin(self, key: StepKey, *, persist: bool) -> StepResponse | None:
+    def begin(self, key: StepKey, record: StepRecord, *, persist: bool) -> StepResponse | None:
         claim = self.store.claim_step(
             run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
             step_path=key.path, owner=self.owner,
         )
         if claim.outcome is ClaimOutcome.CLAIMED:
+            # The store counted this claim: the attempts before it are the earlier processes'.
+            record.attempts = claim.record.attempts - 1 if claim.record is not None else 0
             with self._lock:
                 self._claimed.add(key)
                 self.executed += 1
@@ -64,6 +66,7 @@ class StoreJournal:
                 except StaleArtifactError as exc:
                     self._reopen_stale(key, exc)
                     return None
+                record.attempts = claim.record.attempts
                 with self._lock:
                     self.restored += 1
                 return StepResponse(primary, named or None)
@@ -91,6 +94,19 @@ class StoreJournal:
         """Why the step is being computed again (its stored plan was stale), once; else ``None``."""
         with self._lock:
             return self._stale.pop(key, None)
+
+    def retried(self, key: StepKey, record: StepRecord, error: BaseException) -> None:
+        """Count the failed attempt in the store (the claim stays with this process)."""
+        with self._lock:
+            if key not in self._claimed:
+                return
+        try:
+            self.store.record_retry(
+                run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
+                step_path=key.path, owner=self.owner, error=error_info(error).stored(),
+            )
+        except ClaimLostError:
+            _LOG.warning("step %s: claim lost before its retry could be recorded", key)
 
     def _release(self, key: StepKey) -> bool:
         """Forget a step's claim; True when this journal claimed it (so the store must hear the end)."""
@@ -165,8 +181,8 @@ class StoreJournal:
             self.store.fail_step(
                 run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
                 step_path=key.path, owner=self.owner,
-                error={"type": error.type, "message": error.message, "traceback": error.traceback} if error else {},
-                status=StepStatus.KILLED if record.status == "KILLED" else StepStatus.ERROR,
+                error=error.stored() if error else {},
+                status=StepStatus.KILLED if record.status == StepStatus.KILLED else StepStatus.ERROR,
                 metrics=summarize_value(record.metrics),
             )
         except ClaimLostError:

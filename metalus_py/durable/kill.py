@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from metalus_py.base.keys import parse_owner
+from metalus_py.base.status import RunStatus
 from metalus_py.state import StateStore, StepStatus
 
 
@@ -39,11 +41,8 @@ def _children(pid: int) -> list[int]:
 
 
 def _owner_pid(owner: str) -> int | None:
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return None
-    return int(pid_text)
+    host, pid = parse_owner(owner)
+    return pid if host == socket.gethostname() else None
 
 
 def _signal(pids: list[int], sig: int) -> int:
@@ -62,7 +61,7 @@ def kill_run(store: StateStore, run_id: str, *, step: str | None = None, grace: 
     run = store.get_run(run_id=run_id)
     if run is None:
         return f"no run {run_id!r} in {store.url}"
-    if str(run.status) != "RUNNING":
+    if str(run.status) != RunStatus.RUNNING:
         return f"run {run_id} is {run.status}; nothing to kill"
     store.request_kill(run_id=run_id, target=step, reason="metalus kill")
     target = f"step {step}" if step else "run"
@@ -131,7 +130,7 @@ def _record_killed(store: StateStore, run_id: str) -> list[str]:
     """Record the run KILLED, each step still RUNNING as KILLED, and release the dead owner's lease."""
     marked: list[str] = []
     for record in store.list_steps(run_id=run_id):
-        if str(record.status) != "RUNNING" or not record.owner:
+        if str(record.status) != StepStatus.RUNNING or not record.owner:
             continue
         key = f"{record.execution_key}.{record.pipeline_id}.{record.step_path}"
         try:
@@ -141,7 +140,7 @@ def _record_killed(store: StateStore, run_id: str) -> list[str]:
             marked.append(key)
         except Exception:  # noqa: BLE001 - a claim that moved on is not ours to record
             continue
-    store.set_run_status(run_id=run_id, status="KILLED")
+    store.set_run_status(run_id=run_id, status=RunStatus.KILLED)
     lease = store.get_lease(run_id=run_id)
     if lease is not None and not lease.released:
         store.release_lease(run_id=run_id, owner=lease.owner)
@@ -160,12 +159,12 @@ def _state(store: StateStore, run_id: str, step: str | None) -> str:
 
 def _finished(store: StateStore, run_id: str, step: str | None) -> bool:
     run = store.get_run(run_id=run_id)
-    if run is None or str(run.status) != "RUNNING":
+    if run is None or str(run.status) != RunStatus.RUNNING:
         return True
     if step is None:
         return False
     for record in store.list_steps(run_id=run_id):
         key = f"{record.execution_key}.{record.pipeline_id}.{record.step_path}"
-        if key == step and str(record.status) != "RUNNING":
+        if key == step and str(record.status) != StepStatus.RUNNING:
             return True
     return False

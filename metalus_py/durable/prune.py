@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from metalus_py.base.status import RunStatus
 from metalus_py.state import RunRecord, StateStore
 
 __all__ = ["PruneReport", "PrunedRun", "prune_runs"]
@@ -94,7 +95,7 @@ def prune_runs(
             continue
         if datetime.fromisoformat(run.ended_at) > cutoff:
             continue
-        if keep_failed and run.status != "COMPLETE":
+        if keep_failed and run.status != RunStatus.COMPLETE:
             report.kept.append((run.run_id, f"{run.status} (--keep-failed)"))
             continue
         chosen[run.run_id] = run

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 
+from metalus_py.base.keys import instance_key
 from metalus_py.events import RunEvent
 from metalus_py.state import StateStore
 
@@ -19,7 +20,7 @@ _EXECUTION_STATUS = {
 
 
 def _key(event: RunEvent) -> str:
-    return (event.execution_id or "") + "".join(f"[{i}]" for i in (event.fork_index or []))
+    return instance_key(event.execution_id or "", event.fork_index)
 
 
 class StoreRecorder:

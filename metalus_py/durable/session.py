@@ -20,6 +20,7 @@ from typing import Any
 from metalus_py.api.results import RunResult
 from metalus_py.api.service import PreparedRun, execute_run, load_document, prepare_recorded, prepare_run
 from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.keys import parse_owner
 from metalus_py.base.run_ids import check_run_id
 from metalus_py.base.runscope import in_run_scope, run_scope
 from metalus_py.base.secret_names import MissingSecretsError, protect_secret_values, restore_secret_values
@@ -335,17 +336,16 @@ def owner_process_dead(owner: str | None) -> bool:
     """True when ``owner`` (``host:pid:random``) names a process of this host that no longer exists."""
     if not owner:
         return False
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+    host, pid = parse_owner(owner)
+    if host != socket.gethostname() or pid is None or pid == os.getpid():
         return False
     try:
-        os.kill(int(pid_text), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:  # alive, owned by another user
         return False
-    return _zombie(int(pid_text))
+    return _zombie(pid)
 
 
 def _zombie(pid: int) -> bool:

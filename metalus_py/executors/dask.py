@@ -19,6 +19,7 @@ from typing import Any
 
 from metalus_py.base.exceptions import ApplicationError
 from metalus_py.base.records import ErrorInfo, now
+from metalus_py.base.status import ExecutionStatus
 from metalus_py.events import EventBus, RunEvent
 from metalus_py.executors.choice import WorkerSetupError
 from metalus_py.executors.context import RecordedRunContext
@@ -171,25 +172,25 @@ class DaskBackend:
                 return
             if task.status == "cancelled":
                 if self.services.kill.run_killed:
-                    result.set_result(self._ended(work, "KILLED", "the run was killed", "StepKilledException"))
+                    result.set_result(self._ended(work, ExecutionStatus.KILLED, "the run was killed", "StepKilledException"))
                 else:  # cancelled by Dask itself, e.g. the connection to the scheduler was lost
-                    result.set_result(self._ended(work, "ERROR", f"worker lost: task {task.key} was cancelled by "
+                    result.set_result(self._ended(work, ExecutionStatus.ERROR, f"worker lost: task {task.key} was cancelled by "
                                                   "dask (lost connection to the scheduler?)", "WorkerLost"))
                 return
             error = task.exception()
             result.set_result(self._lost(work, error))
         except BaseException as exc:  # never leave the planner waiting
-            result.set_result(self._ended(work, "ERROR", f"execution could not run: {exc}", type(exc).__name__))
+            result.set_result(self._ended(work, ExecutionStatus.ERROR, f"execution could not run: {exc}", type(exc).__name__))
 
     def _lost(self, work: ReadyExecution, error: BaseException | None) -> ExecutionOutcome:
         from distributed.scheduler import KilledWorker
 
         if isinstance(error, KilledWorker):
-            return self._ended(work, "ERROR", f"worker lost: {error}", "WorkerLost")
+            return self._ended(work, ExecutionStatus.ERROR, f"worker lost: {error}", "WorkerLost")
         text = f"{type(error).__name__}: {error}" if error is not None else "unknown failure"
         if "CommClosedError" in text or "worker" in type(error).__name__.lower():
-            return self._ended(work, "ERROR", f"worker lost: {text}", "WorkerLost")
-        return self._ended(work, "ERROR", f"execution could not run on the cluster: {text}", type(error).__name__)
+            return self._ended(work, ExecutionStatus.ERROR, f"worker lost: {text}", "WorkerLost")
+        return self._ended(work, ExecutionStatus.ERROR, f"execution could not run on the cluster: {text}", type(error).__name__)
 
     def _ended(self, work: ReadyExecution, status: str, reason: str, kind: str) -> ExecutionOutcome:
         outcome = ExecutionOutcome(work.key, work.execution_id, list(work.index) or None, status, reason=reason,

@@ -17,9 +17,11 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from metalus_py.base.keys import parse_instance_key
+from metalus_py.base.status import ExecutionStatus
 from metalus_py.flow.execution import ExecutionOutcome
 from metalus_py.plan.setup import PreparedApplication
-from metalus_py.plan.work import ParentInput, ParentView, parse_instance_key, view_of
+from metalus_py.plan.work import ParentInput, ParentView, view_of
 from metalus_py.state import ArtifactStore, load_artifact, write_artifact
 from metalus_py.state.artifacts import safe_name
 from metalus_py.state.errors import ArtifactError
@@ -103,7 +105,7 @@ class OutputsReader:
         manifest = load_artifact({"format": "json", "url": url, "$type": "json"},
                                  storage_options=self.artifacts.storage_options)
         execution_id, index = parse_instance_key(key)
-        outcome = ExecutionOutcome(key, execution_id, list(index) or None, "COMPLETE")
+        outcome = ExecutionOutcome(key, execution_id, list(index) or None, ExecutionStatus.COMPLETE)
         for pipeline_id, entries in manifest["parameters"].items():
             values: dict[str, Any] = {}
             for name, entry in entries.items():

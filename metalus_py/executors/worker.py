@@ -20,12 +20,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from metalus_py.base.records import now
+from metalus_py.base.records import error_info, now
+from metalus_py.base.status import ExecutionStatus
 from metalus_py.events import RunEvent
 from metalus_py.executors.recipe import ExecutionRecipe, RunReference
 from metalus_py.executors.stored import OutputsReader, write_outputs
 from metalus_py.flow.execution import ExecutionOutcome, run_execution
-from metalus_py.flow.tracker import error_info
 from metalus_py.plan.setup import PreparedApplication
 from metalus_py.plan.work import execution_spec, starting_globals
 from metalus_py.steps.runtime import KillSwitch, RunServices
@@ -154,12 +154,12 @@ def run_recipe(recipe: ExecutionRecipe) -> ExecutionOutcome:
     globals_ = starting_globals(session.prepared.executions[work.execution_id].globals, work, views)
     spec = execution_spec(session.prepared, work, globals_)
     outcome = run_execution(spec, session.services)
-    if outcome.status in ("COMPLETE", "SKIPPED"):
+    if outcome.status in (ExecutionStatus.COMPLETE, ExecutionStatus.SKIPPED):
         try:
             write_outputs(session.artifacts, outcome, work.parents, views,
                           session.prepared.executions[work.execution_id].globals)
         except Exception as exc:
-            outcome.status, outcome.error = "ERROR", error_info(exc)
+            outcome.status, outcome.error = ExecutionStatus.ERROR, error_info(exc)
             outcome.reason = f"the results of {work.key} cannot be stored for its children: {exc}"
     session.recorder.flush()
     return _slim(outcome, me)
@@ -177,11 +177,11 @@ def _slim(outcome: ExecutionOutcome, worker: str) -> ExecutionOutcome:
 def _refused(session: _Session, recipe: ExecutionRecipe, holder: str) -> ExecutionOutcome:
     reason = (f"worker lost: attempt {recipe.attempt} of {recipe.key} was already started by {holder}; "
               "not running it twice")
-    return _ended(session, recipe, "ERROR", reason, type_="WorkerLost")
+    return _ended(session, recipe, ExecutionStatus.ERROR, reason, type_="WorkerLost")
 
 
 def _failed(session: _Session, recipe: ExecutionRecipe, exc: Exception) -> ExecutionOutcome:
-    return _ended(session, recipe, "ERROR", str(exc), type_=type(exc).__name__)
+    return _ended(session, recipe, ExecutionStatus.ERROR, str(exc), type_=type(exc).__name__)
 
 
 def _ended(session: _Session, recipe: ExecutionRecipe, status: str, reason: str, *, type_: str) -> ExecutionOutcome:

@@ -17,10 +17,11 @@ from metalus_py.base.exceptions import (
     StepError,
     StepKilledException,
 )
-from metalus_py.base.records import ErrorInfo, PipelineRecord, now
+from metalus_py.base.records import ErrorInfo, PipelineRecord, error_info, now
+from metalus_py.base.status import ExecutionStatus, PipelineStatus
 from metalus_py.events import RunEvent
 from metalus_py.flow.pipeline_flow import run_pipeline
-from metalus_py.flow.tracker import StepTracker, error_info
+from metalus_py.flow.tracker import StepTracker
 from metalus_py.model.pipeline import Pipeline
 from metalus_py.steps.context import PipelineContext, PipelineParameters
 from metalus_py.steps.runtime import RunServices
@@ -52,11 +53,13 @@ class ExecutionOutcome:
     ended_at: float | None = None
     #: ``{"host", "pid"}`` of the worker process that ran it (distributed executors only).
     worker: dict[str, Any] | None = None
+    #: ``PIPELINE.STEP`` that decided a STOP or SKIP (an evaluation, or a main pipeline's skip).
+    decided_by: str | None = None
 
     @property
     def favourable(self) -> bool:
         """Whether children may run after this execution."""
-        return self.status in ("COMPLETE", "SKIPPED")
+        return self.status in (ExecutionStatus.COMPLETE, ExecutionStatus.SKIPPED)
 
 
 @dataclass
@@ -75,8 +78,8 @@ class ExecutionSpec:
 
 def run_execution(spec: ExecutionSpec, services: RunServices) -> ExecutionOutcome:
     """Run one execution instance and report its outcome (never raises for step failures)."""
-    outcome = ExecutionOutcome(spec.key, spec.execution_id, spec.fork_index, "RUNNING")
-    _emit(services, "execution_started", spec)
+    outcome = ExecutionOutcome(spec.key, spec.execution_id, spec.fork_index, ExecutionStatus.RUNNING)
+    _emit(services, "execution_started", spec, timestamp=outcome.started_at)
     globals_ = dict(spec.globals)
     globals_["executionId"] = spec.execution_id
     if spec.evaluation_pipelines:
@@ -93,16 +96,17 @@ def run_execution(spec: ExecutionSpec, services: RunServices) -> ExecutionOutcom
     try:
         for pipeline in pipelines:
             _run_one(pipeline, ctx, services, spec, outcome)
-        outcome.status = "COMPLETE"
+        outcome.status = ExecutionStatus.COMPLETE
     except SkipExecutionException as skip:
-        outcome.status, outcome.reason = "SKIPPED", skip.message or "a pipeline asked to skip the execution"
-        _mark_skipped(pipelines, outcome)
+        outcome.status, outcome.reason = ExecutionStatus.SKIPPED, skip.message or "a pipeline asked to skip the execution"
+        outcome.decided_by = _decider(skip)
+        _mark_skipped(pipelines, outcome, services, spec)
     except PauseException as pause:
-        outcome.status, outcome.reason, outcome.error = "PAUSED", pause.message, error_info(pause)
+        outcome.status, outcome.reason, outcome.error = ExecutionStatus.PAUSED, pause.message, error_info(pause)
     except StepKilledException as killed:
-        outcome.status, outcome.reason, outcome.error = "KILLED", killed.message, error_info(killed)
+        outcome.status, outcome.reason, outcome.error = ExecutionStatus.KILLED, killed.message, error_info(killed)
     except Exception as exc:
-        outcome.status, outcome.error = "ERROR", error_info(exc)
+        outcome.status, outcome.error = ExecutionStatus.ERROR, error_info(exc)
         outcome.reason = outcome.error.message
     outcome.globals = ctx.globals
     outcome.parameters = ctx.parameters.to_dict()
@@ -117,15 +121,15 @@ def _run_one(
     services.events.emit(_pipeline_event("pipeline_started", services, spec, record))
     try:
         run_pipeline(pipeline, ctx, StepTracker(record, execution_id=spec.execution_id, fork_index=spec.fork_index))
-        record.status = "COMPLETE"
+        record.status = PipelineStatus.COMPLETE
     except SkipExecutionException:
-        record.status = "SKIPPED"
+        record.status = PipelineStatus.SKIPPED
         raise
     except PauseException as pause:
-        record.status, record.error = "PAUSED", error_info(pause)
+        record.status, record.error = PipelineStatus.PAUSED, error_info(pause)
         raise
     except Exception as exc:
-        record.status, record.error = "ERROR", error_info(exc)
+        record.status, record.error = PipelineStatus.ERROR, error_info(exc)
         raise
     finally:
         record.ended_at = now()
@@ -148,7 +152,7 @@ def _evaluate(
     )
     try:
         for pipeline in spec.evaluation_pipelines:
-            record_holder = ExecutionOutcome(spec.key, spec.execution_id, spec.fork_index, "RUNNING")
+            record_holder = ExecutionOutcome(spec.key, spec.execution_id, spec.fork_index, PipelineStatus.RUNNING)
             try:
                 _run_one(pipeline, ctx, services, spec, record_holder)
             finally:
@@ -157,28 +161,43 @@ def _evaluate(
                     outcome.pipelines[f"{pid} (evaluation)"] = record
         return None
     except SkipExecutionException as skip:
-        outcome.status, outcome.reason = "SKIPPED", f"evaluation decided SKIP: {skip.message}"
-        _mark_skipped(spec.pipelines, outcome)
+        outcome.status, outcome.reason = ExecutionStatus.SKIPPED, f"evaluation decided SKIP: {skip.message}"
+        outcome.decided_by = _decider(skip)
+        _mark_skipped(spec.pipelines, outcome, services, spec)
     except StepKilledException as killed:
-        outcome.status, outcome.reason, outcome.error = "KILLED", killed.message, error_info(killed)
+        outcome.status, outcome.reason, outcome.error = ExecutionStatus.KILLED, killed.message, error_info(killed)
     except _EVALUATION_FAILURES as failed:  # a step broke: not a decision
-        outcome.status, outcome.error = "ERROR", error_info(failed)
+        outcome.status, outcome.error = ExecutionStatus.ERROR, error_info(failed)
         outcome.reason = f"evaluation failed: {outcome.error.message}"
     except PipelineException as stop:
-        outcome.status, outcome.reason = "STOPPED", f"evaluation decided STOP: {stop}"
+        outcome.status, outcome.reason = ExecutionStatus.STOPPED, f"evaluation decided STOP: {stop}"
+        outcome.decided_by = _decider(stop)
         outcome.error = error_info(stop)
     except Exception as exc:
-        outcome.status, outcome.error = "ERROR", error_info(exc)
+        outcome.status, outcome.error = ExecutionStatus.ERROR, error_info(exc)
         outcome.reason = f"evaluation failed: {outcome.error.message}"
     outcome.globals = dict(globals_)
     return outcome.status
 
 
-def _mark_skipped(pipelines: list[Pipeline], outcome: ExecutionOutcome) -> None:
+def _decider(decision: PipelineException) -> str | None:
+    """``PIPELINE.STEP`` of the step whose exception decided a STOP or SKIP, when known."""
+    if decision.pipeline_id and decision.step_id:
+        return f"{decision.pipeline_id}.{decision.step_id}"
+    return None
+
+
+def _mark_skipped(
+    pipelines: list[Pipeline], outcome: ExecutionOutcome, services: RunServices, spec: ExecutionSpec
+) -> None:
+    """Record the pipelines a SKIP left out as SKIPPED (and tell listeners, so a store lists them)."""
     for pipeline in pipelines:
         pid = pipeline.id or ""
         if pid not in outcome.pipelines:
-            outcome.pipelines[pid] = PipelineRecord(pid, status="SKIPPED", ended_at=now())
+            at = now()
+            record = PipelineRecord(pid, status=PipelineStatus.SKIPPED, started_at=at, ended_at=at)
+            outcome.pipelines[pid] = record
+            services.events.emit(_pipeline_event("pipeline_finished", services, spec, record))
 
 
 def _from_initial(pipelines: list[Pipeline], initial: str | None) -> list[Pipeline]:
@@ -191,12 +210,14 @@ def _from_initial(pipelines: list[Pipeline], initial: str | None) -> list[Pipeli
 
 def _close(outcome: ExecutionOutcome, services: RunServices, spec: ExecutionSpec) -> ExecutionOutcome:
     outcome.ended_at = now()
-    kind = {
-        "COMPLETE": "execution_finished",
-        "SKIPPED": "execution_skipped",
-    }.get(outcome.status, "execution_stopped")
+    kinds: dict[str, str] = {
+        ExecutionStatus.COMPLETE: "execution_finished",
+        ExecutionStatus.SKIPPED: "execution_skipped",
+    }
+    kind = kinds.get(outcome.status, "execution_stopped")
     _emit(services, kind, spec, status=outcome.status, error=outcome.reason if outcome.error else None,
-          duration=outcome.ended_at - outcome.started_at)
+          timestamp=outcome.ended_at, duration=outcome.ended_at - outcome.started_at,
+          data={"decidedBy": outcome.decided_by} if outcome.decided_by else {})
     return outcome
 
 
@@ -214,5 +235,7 @@ def _pipeline_event(kind: str, services: RunServices, spec: ExecutionSpec, recor
         fork_index=spec.fork_index,
         pipeline_id=record.pipeline_id,
         status=record.status if kind.endswith("finished") else None,
+        # the record's own clock readings, so a recorded run shows the result document's times
+        timestamp=(record.ended_at or now()) if kind.endswith("finished") else record.started_at,
         duration=(record.ended_at - record.started_at) if record.ended_at else None,
     )

@@ -22,6 +22,7 @@ from metalus_py.base.exceptions import (
 )
 from metalus_py.base.logcontext import step_ids
 from metalus_py.base.records import StepRecord
+from metalus_py.base.status import StepStatus
 from metalus_py.flow.fork import run_fork
 from metalus_py.flow.run import (
     VISIT_LIMIT_ENV,
@@ -138,19 +139,19 @@ def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, pa
     journaled = kind in FUNCTION_TYPES and ctx.durable
     record.journaled = journaled
     if journaled:
-        restored = ctx.services.journal.begin(key, persist=persist)
+        restored = ctx.services.journal.begin(key, record, persist=persist)
         if restored is not None:
-            record.attempts = 0
             return _finish(run, step, ctx, key, record, restored, persist=persist, restored=True)
         take_stale = getattr(ctx.services.journal, "take_stale", None)
         stale = take_stale(key) if take_stale is not None else None
         if stale is not None:
             run.tracker.stale(ctx, record, stale)
     attempt = 0
+    earlier = record.attempts  # attempts of earlier processes (a resumed durable run)
     failure: PipelineException | None = None
     while True:
         ctx.globals["stepRetryCount"] = attempt
-        record.attempts = attempt + 1
+        record.attempts = earlier + attempt + 1
         try:
             if ctx.services.kill.step_killed(key):
                 raise StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
@@ -163,10 +164,10 @@ def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, pa
             delay = _retry_delay(step, attempt, failure)
             if delay is None:
                 break
-            run.tracker.retry(ctx, record, failure, delay)
-            if ctx.services.kill.step_killed(key):
+            if ctx.services.kill.step_killed(key):  # killed: no further attempt
                 failure = StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
                 break
+            run.tracker.retry(ctx, key, record, failure, delay)
         _sleep(delay, ctx)
         attempt += 1
         failure = None
@@ -181,7 +182,7 @@ def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, pa
         return _finish(run, step, ctx, key, record, outcome.response, persist=persist, restored=False,
                        skip_to=(outcome.next_step_id,))
     if isinstance(outcome, _Continue):
-        record.status = "COMPLETE"
+        record.status = StepStatus.COMPLETE
         run.tracker.completed(ctx, key, record, StepResponse(None, None), persist=False)
         return outcome.next_step_id
     return _finish(run, step, ctx, key, record, outcome, persist=persist, restored=False)

@@ -3,39 +3,15 @@
 from __future__ import annotations
 
 import threading
-import traceback
 from typing import Any
 
-from metalus_py.base.exceptions import MetalusError, PipelineException
-from metalus_py.base.records import ErrorInfo, PipelineRecord, StepRecord, now
+from metalus_py.base.records import PipelineRecord, StepRecord, error_info, now
+from metalus_py.base.status import StepStatus
 from metalus_py.events import RunEvent
 from metalus_py.steps.context import PipelineContext
 from metalus_py.steps.response import StepResponse
 from metalus_py.steps.runtime import StepKey
 from metalus_py.steps.summary import frame_metrics, summarize_value
-
-
-def error_info(error: BaseException) -> ErrorInfo:
-    """The recorded form of an exception (its cause's traceback when it wraps one)."""
-    cause = getattr(error, "cause", None) or error.__cause__ or error
-    text = "".join(traceback.format_exception(type(cause), cause, cause.__traceback__))
-    message = error.message if isinstance(error, MetalusError) else str(error)
-    if isinstance(error, PipelineException):
-        message = str(error)
-    return ErrorInfo(
-        type=type(error).__name__,
-        message=message,
-        traceback=text,
-        step_id=getattr(error, "step_id", None),
-        pipeline_id=getattr(error, "pipeline_id", None),
-        json_path=_detail(error, "json_path"),
-        parameter=_detail(error, "parameter"),
-    )
-
-
-def _detail(error: BaseException, name: str) -> str | None:
-    value = (getattr(error, "details", None) or {}).get(name)
-    return value if isinstance(value, str) else None
 
 
 class StepTracker:
@@ -67,14 +43,16 @@ class StepTracker:
         step = StepRecord(step_id=step_id, path=path, group_id=ctx.globals.get("groupId"))
         with self._lock:
             self.record.steps[path] = step
-        self._event(ctx, "step_started", step)
+        self._event(ctx, "step_started", step, timestamp=step.started_at)
         return step
 
     def stale(self, ctx: PipelineContext, step: StepRecord, reason: str) -> None:
         """The step's stored result is stale (a source changed): it is computed again."""
         self._event(ctx, "step_stale", step, data={"reason": reason})
 
-    def retry(self, ctx: PipelineContext, step: StepRecord, error: BaseException, delay: float) -> None:
+    def retry(self, ctx: PipelineContext, key: StepKey, step: StepRecord, error: BaseException, delay: float) -> None:
+        if step.journaled:
+            ctx.services.journal.retried(key, step, error)
         self._event(ctx, "step_retry", step, error=str(error), data={"attempt": step.attempts, "delay": delay})
 
     def completed(
@@ -83,7 +61,7 @@ class StepTracker:
     ) -> StepResponse | None:
         """Mark the step COMPLETE; returns the journal's replacement response, if it gave one."""
         step.ended_at = now()
-        step.status = "COMPLETE"
+        step.status = StepStatus.COMPLETE
         step.restored = restored
         step.primary_return = summarize_value(response.primary_return)
         step.named_returns = summarize_value(response.named_returns) if response.named_returns else None
@@ -91,14 +69,16 @@ class StepTracker:
         replacement = None
         if step.journaled and not restored:
             replacement = ctx.services.journal.completed(key, step, response, persist=persist)
-        self._event(ctx, "step_finished", step, duration=step.ended_at - step.started_at, status="COMPLETE")
+        self._event(ctx, "step_finished", step, timestamp=step.ended_at, duration=step.ended_at - step.started_at,
+                    status=StepStatus.COMPLETE)
         return replacement
 
     def failed(self, ctx: PipelineContext, key: StepKey, step: StepRecord, error: BaseException, *, killed: bool) -> None:
         step.ended_at = now()
-        step.status = "KILLED" if killed else "ERROR"
+        step.status = StepStatus.KILLED if killed else StepStatus.ERROR
         step.error = error_info(error)
         if step.journaled:
             ctx.services.journal.failed(key, step)
         kind = "step_killed" if killed else "step_exception"
-        self._event(ctx, kind, step, duration=step.ended_at - step.started_at, status=step.status, error=str(error))
+        self._event(ctx, kind, step, timestamp=step.ended_at, duration=step.ended_at - step.started_at,
+                    status=step.status, error=str(error))

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from metalus_py.base.status import ExecutionStatus, RunStatus
 from metalus_py.events import RunEvent, listening
 
 
@@ -43,7 +44,7 @@ class NotebookProgress:
         self.started = time.monotonic()
         self.statuses: dict[str, str] = {}  # execution key -> status
         self.running: dict[str, str] = {}  # execution key -> current step
-        self.status = "RUNNING"
+        self.status: str = RunStatus.RUNNING
         self._last = 0.0
         self._lock = threading.Lock()
         self._handle = display(HTML(self.html()), display_id=True)
@@ -67,7 +68,7 @@ class NotebookProgress:
             '<div class="metalus-progress" style="font-family:system-ui,sans-serif">'
             f'<div><b>{html.escape(self.status)}</b> · <progress value="{self.done}" max="{total or 1}"></progress> '
             f"{self.done}/{total} steps · {elapsed:.1f}s"
-            + (f" · running {html.escape(running)}" if running and self.status == "RUNNING" else "")
+            + (f" · running {html.escape(running)}" if running and self.status == RunStatus.RUNNING else "")
             + f"</div>{plan_svg(self.graph, self.counts())}</div>"
         )
 
@@ -75,7 +76,7 @@ class NotebookProgress:
         key = (event.execution_id or "") + "".join(f"[{i}]" for i in (event.fork_index or []))
         with self._lock:
             if event.kind == "execution_started":
-                self.statuses[key] = "RUNNING"
+                self.statuses[key] = ExecutionStatus.RUNNING
             elif event.kind.startswith("execution_"):
                 self.statuses[key] = event.status or event.kind.removeprefix("execution_").upper()
                 self.running.pop(key, None)
@@ -83,8 +84,8 @@ class NotebookProgress:
                 self.running[key] = f"{event.pipeline_id}.{event.path or event.step_id}"
             elif event.kind in ("step_finished", "step_exception", "step_killed"):
                 self.done += 1
-                if event.execution_id and self.statuses.get(key) != "RUNNING":
-                    self.statuses[key] = "RUNNING"
+                if event.execution_id and self.statuses.get(key) != ExecutionStatus.RUNNING:
+                    self.statuses[key] = ExecutionStatus.RUNNING
             elif event.kind == "application_finished":
                 self.status = event.status or "FINISHED"
             due = time.monotonic() - self._last >= self.interval or event.kind == "application_finished"

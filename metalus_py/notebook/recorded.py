@@ -17,6 +17,7 @@ import fsspec
 
 from metalus_py.base.exceptions import ApplicationError
 from metalus_py.base.records import ErrorInfo, PipelineRecord, StepRecord
+from metalus_py.base.status import ExecutionStatus, RunStatus, StepStatus
 from metalus_py.durable.options import RunOptions
 from metalus_py.durable.retrigger import RetriggerPoint
 from metalus_py.durable.session import retrigger_run
@@ -74,7 +75,7 @@ def _files(record: StepRunRecord) -> list[str]:
 
 
 def _check_not_pruned(store: StateStore, run: RunRecord, steps: list[StepRunRecord]) -> None:
-    urls = [url for step in steps if str(step.status) == "COMPLETE" for url in _files(step)]
+    urls = [url for step in steps if str(step.status) == StepStatus.COMPLETE for url in _files(step)]
     if not urls:
         return
     fs, path = fsspec.core.url_to_fs(urls[0])
@@ -140,7 +141,7 @@ def _result(store: StateStore, run: RunRecord, steps: list[StepRunRecord]) -> No
             refs.pop(where, None)
     result = NotebookResult(
         run.run_id, run.application_id, outcomes, _epoch(run.started_at) or 0.0,
-        _epoch(run.ended_at) or _epoch(run.updated_at) or 0.0, killed=str(run.status) == "KILLED",
+        _epoch(run.ended_at) or _epoch(run.updated_at) or 0.0, killed=str(run.status) == RunStatus.KILLED,
         document=json.loads(run.application_json), store=store, output_refs=refs,
     )
     result.extra["recordedStatus"] = str(run.status)
@@ -148,7 +149,7 @@ def _result(store: StateStore, run: RunRecord, steps: list[StepRunRecord]) -> No
 
 
 def _unknown(key: str) -> ExecutionOutcome:
-    return ExecutionOutcome(key=key, execution_id=key.split("[", 1)[0], fork_index=None, status="PENDING")
+    return ExecutionOutcome(key=key, execution_id=key.split("[", 1)[0], fork_index=None, status=ExecutionStatus.PENDING)
 
 
 def retrigger(result: NotebookResult, start: str, parameters: Mapping[str, Any]) -> NotebookResult:

@@ -18,7 +18,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from metalus_py.base.keys import Index, instance_key, parse_instance_key
 from metalus_py.base.records import ErrorInfo, now
+from metalus_py.base.status import ExecutionStatus
 from metalus_py.events import RunEvent
 from metalus_py.flow.execution import ExecutionOutcome
 from metalus_py.mapping import resolve_text
@@ -27,7 +29,7 @@ from metalus_py.mapping.syntax import PREFIXES, has_template
 from metalus_py.plan.graph import ExecutionGraph
 from metalus_py.plan.injection import FORK_INDEX, FORK_VALUE
 from metalus_py.plan.setup import PreparedApplication
-from metalus_py.plan.work import Index, ParentInput, ReadyExecution, instance_key, parse_instance_key
+from metalus_py.plan.work import ParentInput, ReadyExecution
 from metalus_py.steps.context import PipelineContext, PipelineParameters
 from metalus_py.steps.runtime import RunServices
 
@@ -112,7 +114,7 @@ class PlanRunner:
                 outcome = future.result()
             except Exception as exc:  # the backend itself failed
                 execution_id, index = parse_instance_key(key)
-                outcome = self._synthetic(execution_id, index, "ERROR", f"execution could not run: {exc}")
+                outcome = self._synthetic(execution_id, index, ExecutionStatus.ERROR, f"execution could not run: {exc}")
                 outcome.error = ErrorInfo(type(exc).__name__, str(exc))
             self._record(outcome)
         self._report_unreached()
@@ -128,7 +130,7 @@ class PlanRunner:
         execution_id = outcome.execution_id
         index = tuple(outcome.fork_index or ())
         chain = self.graph.chains.get(execution_id, ())
-        if outcome.status in ("ERROR", "PAUSED") and chain:
+        if outcome.status in (ExecutionStatus.ERROR, ExecutionStatus.PAUSED) and chain:
             self._mark_forks(outcome, chain, index)
         for child in self._children.get(execution_id, []):
             child_chain = self.graph.chains.get(child, ())
@@ -144,10 +146,10 @@ class PlanRunner:
         (or PAUSED) too, naming the execution that failed (DESIGN: each failing value reported)."""
         for depth, fork in enumerate(chain):
             fork_value = self.state.outcomes.get(instance_key(fork, index[: depth + 1]))
-            if fork_value is None or fork_value is outcome or fork_value.status != "COMPLETE":
+            if fork_value is None or fork_value is outcome or fork_value.status != ExecutionStatus.COMPLETE:
                 continue
             fork_value.status = outcome.status
-            verb = "failed" if outcome.status == "ERROR" else "paused"
+            verb = "failed" if outcome.status == ExecutionStatus.ERROR else "paused"
             fork_value.reason = f"fork value {index[depth]} {verb} in {outcome.key}: {outcome.reason or ''}".rstrip()
             fork_value.error = outcome.error
             self.services.events.emit(
@@ -198,7 +200,7 @@ class PlanRunner:
             reason = "; ".join(blocked)
             if is_fork_launch:
                 self.state.fork_sizes[instance_key(execution_id, index)] = 0
-            self._record(self._synthetic(execution_id, index, "BLOCKED", reason))
+            self._record(self._synthetic(execution_id, index, ExecutionStatus.BLOCKED, reason))
             return
         work = ReadyExecution(execution_id, index, parents, self.graph.kinds[execution_id])
         if is_fork_launch:
@@ -261,7 +263,7 @@ class PlanRunner:
         if not isinstance(values, list | tuple):
             self.state.fork_sizes[launch_key] = 0
             reason = failure or f"fork execution {fork} forkByValues {expression} does not point to a valid list"
-            outcome = self._synthetic(fork, index, "ERROR", reason)
+            outcome = self._synthetic(fork, index, ExecutionStatus.ERROR, reason)
             outcome.error = ErrorInfo("ForkValuesError", reason)
             self._record(outcome)
             return
@@ -292,7 +294,7 @@ class PlanRunner:
     def _submit(self, work: ReadyExecution) -> None:
         key = work.key
         if self.services.kill.run_killed:
-            self._record(self._synthetic(work.execution_id, work.index, "KILLED", "the run was killed"))
+            self._record(self._synthetic(work.execution_id, work.index, ExecutionStatus.KILLED, "the run was killed"))
             return
         self.state.queued.add(key)
         future = self.backend.submit(work)
@@ -303,11 +305,12 @@ class PlanRunner:
         outcome = ExecutionOutcome(
             instance_key(execution_id, index), execution_id, list(index) if index else None, status, reason=reason
         )
-        outcome.ended_at = now()
-        if status in ("BLOCKED", "KILLED"):
+        outcome.ended_at = outcome.started_at = now()  # decided, never started: it takes no time
+        if status in (ExecutionStatus.BLOCKED, ExecutionStatus.KILLED):
             self.services.events.emit(
                 RunEvent("execution_stopped", run_id=self.services.run_id, execution_id=execution_id,
-                         fork_index=outcome.fork_index, status=status, error=reason)
+                         fork_index=outcome.fork_index, status=status, error=reason,
+                         timestamp=outcome.ended_at, duration=0.0)
             )
         return outcome
 
@@ -320,7 +323,7 @@ class PlanRunner:
             empty_forks = [f for f in self.graph.chains.get(execution_id, ())
                            if any(k == f or k.startswith(f + "[") for k, n in self.state.fork_sizes.items() if n == 0)]
             if empty_forks:
-                status, reason = "SKIPPED", f"fork {empty_forks[-1]!r} had no values"
+                status, reason = ExecutionStatus.SKIPPED, f"fork {empty_forks[-1]!r} had no values"
                 self.state.outcomes[execution_id] = self._synthetic(execution_id, (), status, reason)
                 continue
             if not self.graph.parents[execution_id] or execution_id in self.roots:
@@ -330,4 +333,4 @@ class PlanRunner:
                 reason = (
                     f"parent(s) {upstream} did not run" if upstream else "a parent did not finish favourably"
                 )
-            self.state.outcomes[execution_id] = self._synthetic(execution_id, (), "BLOCKED", reason)
+            self.state.outcomes[execution_id] = self._synthetic(execution_id, (), ExecutionStatus.BLOCKED, reason)

@@ -12,26 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from metalus_py.base.keys import Index, instance_key
 from metalus_py.flow.execution import ExecutionOutcome, ExecutionSpec
 from metalus_py.plan.injection import FORK_INDEX, FORK_VALUE, inject, merged_view, parent_view
 from metalus_py.plan.setup import PreparedApplication
 
-Index = tuple[int, ...]
-
 #: A parent's contribution to a child: ``(parent id, view, parent globals)`` as :func:`inject` takes it.
 ParentView = tuple[str, dict[str, Any], dict[str, Any]]
-
-
-def instance_key(execution_id: str, index: Index) -> str:
-    """``E`` for a plain instance, ``E[1]`` / ``E[1][0]`` for fork values."""
-    return execution_id + "".join(f"[{i}]" for i in index)
-
-
-def parse_instance_key(key: str) -> tuple[str, Index]:
-    """The inverse of :func:`instance_key`."""
-    base, _, rest = key.partition("[")
-    indexes = tuple(int(p) for p in ("[" + rest).replace("]", "").split("[")[1:]) if rest else ()
-    return base, indexes
 
 
 @dataclass(frozen=True)

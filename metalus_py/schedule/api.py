@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.status import RunStatus
 from metalus_py.durable.options import RunOptions
 from metalus_py.events import Listener
 from metalus_py.schedule.cron import next_ticks, ticks_between
@@ -51,7 +52,7 @@ class TickReport:
     @property
     def exit_code(self) -> int:
         """0 when every run completed (skipped ticks have none), else 1."""
-        return 0 if all(t.run_status == "COMPLETE" for t in self.runs) else 1
+        return 0 if all(t.run_status == RunStatus.COMPLETE for t in self.runs) else 1
 
     def to_dict(self) -> dict[str, Any]:
         return {"ticks": [{"schedule": t.schedule_name, "scheduledTime": t.scheduled_at, "runId": t.run_id,
@@ -205,7 +206,7 @@ def backfill(
             record = store.force_launch_tick(
                 schedule_name=name, owner=engine.owner,
                 tick=NewTick(format_tick(instant), tick_run_id(name, instant), TickStatus.LAUNCHED, "backfill"))
-            if record.run_status != "COMPLETE":
+            if record.run_status != RunStatus.COMPLETE:
                 engine.run_now(schedule, record, resume_finished=True)
             report.ticks.append(store.get_tick(schedule_name=name, scheduled_at=record.scheduled_at) or record)
         prune_schedule(store, schedule)

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.status import RunStatus
 from metalus_py.durable.options import RunOptions
 from metalus_py.durable.session import new_owner, owner_process_dead
 from metalus_py.events import Listener
@@ -87,11 +88,11 @@ class TickEngine:
             if self.running(key):
                 continue
             run = self.store.get_run(run_id=tick.run_id)
-            if run is not None and run.status != "RUNNING" and tick.reason != INTERRUPTED:
+            if run is not None and run.status != RunStatus.RUNNING and tick.reason != INTERRUPTED:
                 self.store.finish_tick(schedule_name=schedule.name, scheduled_at=tick.scheduled_at,
                                        run_status=str(run.status))
                 continue
-            if run is not None and run.status == "RUNNING" and run_is_live(self.store, tick.run_id):
+            if run is not None and run.status == RunStatus.RUNNING and run_is_live(self.store, tick.run_id):
                 continue  # another live process runs it
             if run is None and not self._launcher_gone(tick):
                 continue  # its launcher is about to create it
@@ -208,15 +209,15 @@ class TickEngine:
             status, reason = "INVALID", str(exc).splitlines()[0][:500]
             _LOG.error("schedule %s: tick %s cannot run: %s", schedule.name, tick.scheduled_at, exc)
         except Exception as exc:  # a broken run must not end the scheduler
-            status, reason = "FAILED", f"{type(exc).__name__}: {exc}"[:500]
+            status, reason = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500]
             _LOG.exception("schedule %s: tick %s failed", schedule.name, tick.scheduled_at)
         finally:
             if log is not None:
                 log.close()
         try:
-            if status == "RUNNING":
+            if status == RunStatus.RUNNING:
                 pass  # stopped while another process runs it: that process records it
-            elif status == "KILLED" and self.interrupting.is_set():
+            elif status == RunStatus.KILLED and self.interrupting.is_set():
                 self.store.reopen_tick(schedule_name=schedule.name, scheduled_at=tick.scheduled_at,
                                        reason=INTERRUPTED)
             else:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.status import RunStatus
 from metalus_py.durable.options import RunOptions
 from metalus_py.durable.session import owner_process_dead, resume_run, start_run
 from metalus_py.state import LeaseHeldError, RunExistsError, StateStore
@@ -76,13 +77,13 @@ def complete_tick_run(
             if record is None:
                 return _status(start_run(store, tick.application, tick.parameters, run_id=tick.run_id,
                                          options=options(), metadata=tick.metadata))
-            if record.status == "COMPLETE":
-                return "COMPLETE"
-            if record.status != "RUNNING" and (not tick.resume_finished or resumed_finished):
+            if record.status == RunStatus.COMPLETE:
+                return RunStatus.COMPLETE
+            if record.status != RunStatus.RUNNING and (not tick.resume_finished or resumed_finished):
                 return str(record.status)
             if not run_is_live(store, tick.run_id):
-                resumed_finished = record.status != "RUNNING"
-                if record.status == "RUNNING":
+                resumed_finished = record.status != RunStatus.RUNNING
+                if record.status == RunStatus.RUNNING:
                     _LOG.warning("run %s was interrupted (its process is gone); resuming it", tick.run_id)
                 return _status(resume_run(store, tick.run_id, {}, options=options()))
         except RunExistsError:
@@ -91,7 +92,7 @@ def complete_tick_run(
             if not isinstance(exc.__cause__, LeaseHeldError):
                 raise
         if stopping():
-            return "RUNNING"
+            return RunStatus.RUNNING
         time.sleep(POLL_SECONDS)
 
 

@@ -31,11 +31,10 @@ from metalus_py.state.records import (
     LeaseInfo,
     LeaseResult,
     ParameterChange,
-    PipelineRecord,
+    PipelineRunRecord,
     RunRecord,
     StepKey,
     StepRunRecord,
-    error_info,
 )
 from metalus_py.state.status import ClaimOutcome, ExecutionStatus, PipelineStatus, RunStatus, StepStatus
 from metalus_py.state.summary import summarize_value
@@ -55,7 +54,7 @@ __all__ = [
     "LeaseKeeper",
     "LeaseResult",
     "ParameterChange",
-    "PipelineRecord",
+    "PipelineRunRecord",
     "PipelineStatus",
     "RunExistsError",
     "RunRecord",
@@ -66,7 +65,6 @@ __all__ = [
     "StepRunRecord",
     "StepStatus",
     "UnknownRunError",
-    "error_info",
     "inline_ref",
     "load_artifact",
     "load_step_output",

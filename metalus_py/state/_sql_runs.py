@@ -33,7 +33,7 @@ from metalus_py.state.records import (
     ExecutionRecord,
     KillRequest,
     ParameterChange,
-    PipelineRecord,
+    PipelineRunRecord,
     RunRecord,
 )
 from metalus_py.state.status import ExecutionStatus, PipelineStatus, RunStatus
@@ -203,7 +203,7 @@ class RunsMixin(AttemptsMixin):
                 "ON CONFLICT (run_id, execution_key) DO UPDATE SET "
                 "execution_id = excluded.execution_id, fork_indices_json = excluded.fork_indices_json, "
                 "status = excluded.status, reason = excluded.reason, error_json = excluded.error_json, "
-                "started_at = COALESCE(metalus_execution.started_at, excluded.started_at), "
+                "started_at = COALESCE(excluded.started_at, metalus_execution.started_at), "
                 "ended_at = excluded.ended_at, updated_at = excluded.updated_at "
                 f"RETURNING {EXECUTION_COLUMNS}",
                 (
@@ -242,7 +242,7 @@ class RunsMixin(AttemptsMixin):
 
     def record_pipeline(
         self, *, run_id: str, execution_key: str, pipeline_id: str, status: PipelineStatus | str
-    ) -> PipelineRecord:
+    ) -> PipelineRunRecord:
         """See :meth:`StateStore.record_pipeline`."""
         status = PipelineStatus(status)
         _, iso = self._stamp()
@@ -253,7 +253,7 @@ class RunsMixin(AttemptsMixin):
                 f"INSERT INTO metalus_pipeline ({PIPELINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (run_id, execution_key, pipeline_id) DO UPDATE SET "
                 "status = excluded.status, "
-                "started_at = COALESCE(metalus_pipeline.started_at, excluded.started_at), "
+                "started_at = COALESCE(excluded.started_at, metalus_pipeline.started_at), "
                 "ended_at = excluded.ended_at, updated_at = excluded.updated_at "
                 f"RETURNING {PIPELINE_COLUMNS}",
                 (run_id, execution_key, pipeline_id, status.value, started, ended, iso),
@@ -261,7 +261,7 @@ class RunsMixin(AttemptsMixin):
         assert row is not None
         return pipeline_from_row(row)
 
-    def list_pipelines(self, *, run_id: str, execution_key: str | None = None) -> list[PipelineRecord]:
+    def list_pipelines(self, *, run_id: str, execution_key: str | None = None) -> list[PipelineRunRecord]:
         """See :meth:`StateStore.list_pipelines`."""
         sql = f"SELECT {PIPELINE_COLUMNS} FROM metalus_pipeline WHERE run_id = ?"
         params: list[Any] = [run_id]

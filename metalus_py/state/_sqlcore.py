@@ -26,7 +26,7 @@ from metalus_py.state.records import (
     KillRequest,
     LeaseInfo,
     ParameterChange,
-    PipelineRecord,
+    PipelineRunRecord,
     RunRecord,
     StepRunRecord,
     iso_timestamp,
@@ -146,9 +146,9 @@ def execution_from_row(row: Row) -> ExecutionRecord:
     )
 
 
-def pipeline_from_row(row: Row) -> PipelineRecord:
-    """Build a :class:`PipelineRecord` from a row of ``PIPELINE_COLUMNS``."""
-    return PipelineRecord(
+def pipeline_from_row(row: Row) -> PipelineRunRecord:
+    """Build a :class:`PipelineRunRecord` from a row of ``PIPELINE_COLUMNS``."""
+    return PipelineRunRecord(
         run_id=row[0],
         execution_key=row[1],
         pipeline_id=row[2],

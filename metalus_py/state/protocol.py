@@ -43,7 +43,7 @@ from metalus_py.state.records import (
     LeaseInfo,
     LeaseResult,
     ParameterChange,
-    PipelineRecord,
+    PipelineRunRecord,
     RunRecord,
     StepKey,
     StepRunRecord,
@@ -141,8 +141,9 @@ class StateStore(Protocol):
     ) -> ExecutionRecord:
         """Insert or update one execution key (each call sets every field given here).
 
-        ``started_at`` is set the first time the status is ``RUNNING``; ``ended_at`` is set by a
-        finished status and cleared by ``PENDING``/``RUNNING`` (a resume).
+        ``started_at`` is set each time the status becomes ``RUNNING`` (each attempt has its own
+        start, so durations never span attempts); ``ended_at`` is set by a finished status and
+        cleared by ``PENDING``/``RUNNING`` (a resume).
         """
         ...
 
@@ -156,11 +157,11 @@ class StateStore(Protocol):
 
     def record_pipeline(
         self, *, run_id: str, execution_key: str, pipeline_id: str, status: PipelineStatus | str
-    ) -> PipelineRecord:
+    ) -> PipelineRunRecord:
         """Insert or update one pipeline of an execution key (timestamps as for executions)."""
         ...
 
-    def list_pipelines(self, *, run_id: str, execution_key: str | None = None) -> list[PipelineRecord]:
+    def list_pipelines(self, *, run_id: str, execution_key: str | None = None) -> list[PipelineRunRecord]:
         """Pipelines of a run (or of one execution key)."""
         ...
 

@@ -8,11 +8,11 @@ deadlines are compared arithmetically against the store's clock.
 
 from __future__ import annotations
 
-import traceback as _traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
+from metalus_py.base.keys import StepKey
 from metalus_py.state.status import (
     ClaimOutcome,
     ExecutionStatus,
@@ -29,11 +29,10 @@ __all__ = [
     "LeaseInfo",
     "LeaseResult",
     "ParameterChange",
-    "PipelineRecord",
+    "PipelineRunRecord",
     "RunRecord",
     "StepKey",
     "StepRunRecord",
-    "error_info",
     "iso_timestamp",
 ]
 
@@ -41,39 +40,6 @@ __all__ = [
 def iso_timestamp(epoch: float) -> str:
     """Format epoch seconds as the UTC ISO-8601 string used in every record."""
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds")
-
-
-def error_info(exc: BaseException, *, with_traceback: bool = True) -> dict[str, Any]:
-    """Describe an exception as the JSON error object stored for steps and executions.
-
-    Args:
-        exc: the exception.
-        with_traceback: include the formatted traceback.
-
-    Returns:
-        ``{"type": "module.Class", "message": str(exc), "traceback": str | None}``.
-    """
-    cls = type(exc)
-    name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
-    text = None
-    if with_traceback:
-        text = "".join(_traceback.format_exception(cls, exc, exc.__traceback__))
-    return {"type": name, "message": str(exc), "traceback": text}
-
-
-class StepKey(NamedTuple):
-    """Where a step run lives inside a run.
-
-    ``step_path`` names the step inside its pipeline: ``"STEP"``, a fork value
-    ``"FORK[2].INNER"``, or a step-group's inner step ``"GROUP.subPipe.SUB"``.
-    """
-
-    execution_key: str
-    pipeline_id: str
-    step_path: str
-
-    def __str__(self) -> str:
-        return f"{self.execution_key}/{self.pipeline_id}/{self.step_path}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +96,7 @@ class ExecutionRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class PipelineRecord:
+class PipelineRunRecord:
     """One pipeline of one execution key."""
 
     run_id: str

@@ -1,12 +1,8 @@
-"""Status words recorded by the state store (DESIGN.md section 6).
-
-Each enum is a ``StrEnum``: a member compares equal to its word (``RunStatus.COMPLETE ==
-"COMPLETE"``), and the store accepts either form.
-"""
+"""Status words recorded by the state store: the enums of :mod:`metalus_py.base.status`."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from metalus_py.base.status import ClaimOutcome, ExecutionStatus, PipelineStatus, RunStatus, StepStatus
 
 __all__ = [
     "ClaimOutcome",
@@ -15,73 +11,3 @@ __all__ = [
     "RunStatus",
     "StepStatus",
 ]
-
-
-class RunStatus(StrEnum):
-    """Status of a run."""
-
-    RUNNING = "RUNNING"
-    COMPLETE = "COMPLETE"
-    FAILED = "FAILED"
-    PAUSED = "PAUSED"
-    KILLED = "KILLED"
-
-    @property
-    def finished(self) -> bool:
-        """True for every status but ``RUNNING``."""
-        return self is not RunStatus.RUNNING
-
-
-class ExecutionStatus(StrEnum):
-    """Status of one execution key (an execution, or one fork value of it)."""
-
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    COMPLETE = "COMPLETE"
-    ERROR = "ERROR"
-    PAUSED = "PAUSED"
-    STOPPED = "STOPPED"
-    SKIPPED = "SKIPPED"
-    BLOCKED = "BLOCKED"
-    KILLED = "KILLED"
-
-    @property
-    def finished(self) -> bool:
-        """True once the execution ended (everything but ``PENDING`` and ``RUNNING``)."""
-        return self not in (ExecutionStatus.PENDING, ExecutionStatus.RUNNING)
-
-
-class PipelineStatus(StrEnum):
-    """Status of one pipeline of an execution key."""
-
-    RUNNING = "RUNNING"
-    COMPLETE = "COMPLETE"
-    ERROR = "ERROR"
-    PAUSED = "PAUSED"
-    SKIPPED = "SKIPPED"
-    KILLED = "KILLED"
-
-    @property
-    def finished(self) -> bool:
-        """True for every status but ``RUNNING``."""
-        return self is not PipelineStatus.RUNNING
-
-
-class StepStatus(StrEnum):
-    """Status of one step run. Only ``COMPLETE`` is final: the others can be claimed again."""
-
-    RUNNING = "RUNNING"
-    COMPLETE = "COMPLETE"
-    ERROR = "ERROR"
-    KILLED = "KILLED"
-
-
-class ClaimOutcome(StrEnum):
-    """What :meth:`StateStore.claim_step` decided."""
-
-    #: The caller owns the step now and must run it, then complete or fail it.
-    CLAIMED = "CLAIMED"
-    #: The step completed earlier; restore its output from the returned record.
-    ALREADY_COMPLETE = "ALREADY_COMPLETE"
-    #: Another live owner holds the step (or the run); do not run it.
-    HELD = "HELD"

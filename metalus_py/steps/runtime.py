@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from metalus_py.base.keys import StepKey
 from metalus_py.events import EventBus
 
 if TYPE_CHECKING:
@@ -30,26 +31,20 @@ class CredentialProvider(Protocol):
     def get_named_credential(self, name: str) -> Any: ...
 
 
-@dataclass(frozen=True)
-class StepKey:
-    """Where a step run sits: execution instance, pipeline and path (``FORK[1].STEP``, ``GROUP.sub.STEP``)."""
-
-    execution_key: str
-    pipeline_id: str
-    path: str
-
-    def __str__(self) -> str:
-        return f"{self.execution_key}.{self.pipeline_id}.{self.path}"
-
-
 class StepJournal(Protocol):
     """Durability hook around every step: restore finished work, record what runs.
 
     ``begin`` returns a stored response to reuse instead of running the step (resume), or
-    ``None`` to run it. The default journal keeps nothing.
+    ``None`` to run it; it sets ``record.attempts`` to the attempts recorded before this one (a
+    restored step: all of them), so every output counts a step's attempts over the whole run.
+    The default journal keeps nothing.
     """
 
-    def begin(self, key: StepKey, *, persist: bool) -> StepResponse | None: ...
+    def begin(self, key: StepKey, record: StepRecord, *, persist: bool) -> StepResponse | None: ...
+
+    def retried(self, key: StepKey, record: StepRecord, error: BaseException) -> None:
+        """Record one more attempt of a step that failed and is tried again."""
+        ...
 
     def completed(
         self, key: StepKey, record: StepRecord, response: StepResponse, *, persist: bool
@@ -63,7 +58,10 @@ class StepJournal(Protocol):
 class NullJournal:
     """Keeps nothing: every step runs."""
 
-    def begin(self, key: StepKey, *, persist: bool) -> StepResponse | None:
+    def begin(self, key: StepKey, record: StepRecord, *, persist: bool) -> StepResponse | None:
+        return None
+
+    def retried(self, key: StepKey, record: StepRecord, error: BaseException) -> None:
         return None
 
     def completed(
@@ -107,7 +105,7 @@ class KillSwitch:
         if not self._steps:  # the common case, without taking the lock
             return False
         with self._lock:
-            return str(key) in self._steps or _short(key) in self._steps
+            return str(key) in self._steps
 
 
 _INDEXES = re.compile(r"\[\d+\]")
@@ -122,10 +120,6 @@ def step_matches(key: StepKey, name: str) -> bool:
         and execution in (key.execution_key, _INDEXES.sub("", key.execution_key))
         and path in (key.path, _INDEXES.sub("", key.path))
     )
-
-
-def _short(key: StepKey) -> str:
-    return f"{key.execution_key}.{key.pipeline_id}.{key.path}"
 
 
 def default_workers() -> int:

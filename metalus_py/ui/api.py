@@ -42,26 +42,32 @@ def _run(request: Request, run_id: str) -> RunRecord | JSONResponse:
 
 
 def _live(store: StateStore, record: RunRecord) -> bool:
-    if str(record.status) != "RUNNING":
+    if str(record.status) != RunStatus.RUNNING:
         return False
     lease = store.get_lease(run_id=record.run_id)
     return lease is not None and lease.alive(store.now())
 
 
-def run_summary(store: StateStore, record: RunRecord) -> dict[str, Any]:
-    """One line of the runs list."""
-    from metalus_py.durable.inspect import _seconds
+#: Outcome words of COMPLETE runs kept per app (a COMPLETE run never changes), at most this many.
+_OUTCOMES_KEPT = 10_000
 
-    return {
-        "runId": record.run_id,
-        "applicationId": record.application_id,
-        "status": str(record.status),
-        "startedAt": record.started_at,
-        "endedAt": record.ended_at,
-        "durationSeconds": _seconds(record.started_at, record.ended_at),
-        "parentRunId": record.parent_run_id,
-        "live": _live(store, record),
-    }
+
+def run_summary(store: StateStore, record: RunRecord, outcomes: dict[str, str] | None = None) -> dict[str, Any]:
+    """One line of the runs list: the line of ``metalus runs --json`` and whether a process holds it.
+
+    ``outcomes`` remembers the outcome words of COMPLETE runs, so a refreshing list does not read
+    every run's executions again.
+    """
+    from metalus_py.durable.inspect import run_line
+
+    remembered = f"{record.run_id}@{record.started_at}"  # a pruned id used again is another run
+    known = outcomes.get(remembered) if outcomes is not None and record.status == RunStatus.COMPLETE else None
+    line = run_line(store, record, known)
+    if outcomes is not None and record.status == RunStatus.COMPLETE and known is None:
+        if len(outcomes) >= _OUTCOMES_KEPT:
+            outcomes.clear()
+        outcomes[remembered] = line["outcome"]
+    return {**line, "live": _live(store, record)}
 
 
 @router.get("/runs")
@@ -75,7 +81,10 @@ def list_runs(request: Request, status: str | None = Query(None), limit: int = Q
         return error(400, f"limit must be between 1 and 1000, got {limit}")
     store = _store(request)
     runs = store.list_runs(status=status.upper() if status else None, limit=limit)
-    return [run_summary(store, r) for r in runs]
+    outcomes: dict[str, str] | None = getattr(request.app.state, "outcomes", None)
+    if outcomes is None:
+        outcomes = request.app.state.outcomes = {}
+    return [run_summary(store, r, outcomes) for r in runs]
 
 
 @router.get("/runs/{run_id}")
@@ -119,7 +128,7 @@ def kill(request: Request, run_id: str, payload: Any = Body(None)) -> Any:
     record = _run(request, run_id)
     if isinstance(record, JSONResponse):
         return record
-    if str(record.status) != "RUNNING":
+    if str(record.status) != RunStatus.RUNNING:
         return error(409, f"run {run_id} is {record.status}; nothing to kill", runId=run_id)
     body = _body(payload)
     step = body.get("step")
@@ -156,7 +165,7 @@ def resume(request: Request, run_id: str, payload: Any = Body(None)) -> Any:
     if isinstance(parameters, JSONResponse):
         return parameters
     store = _store(request)
-    if str(record.status) == "COMPLETE":
+    if str(record.status) == RunStatus.COMPLETE:
         return error(409, f"run {run_id} is COMPLETE; nothing to resume", runId=run_id)
     if _live(store, record):
         return error(409, f"run {run_id} is running in another process", runId=run_id)

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from metalus_py.base.status import RunStatus
 from metalus_py.state import StateStore
 from metalus_py.ui.api import error
 
@@ -59,7 +60,7 @@ async def stream(store: StateStore, run_id: str, after: int, request: Request) -
                 break
         if batch:
             quiet = 0.0
-        if status != "RUNNING":
+        if status != RunStatus.RUNNING:
             yield sse("end", {"runId": run_id, "status": status, "lastEventId": last})
             return
         if await request.is_disconnected():

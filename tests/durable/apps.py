@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests import builders
@@ -116,3 +117,31 @@ def secret_application() -> dict[str, Any]:
         "executions": [{"id": "ROOT", "pipelineIds": ["P"]},
                        {"id": "CHILD", "pipelineIds": ["P_CHILD"], "parents": ["ROOT"]}],
     }
+
+
+#: The one timestamp form of every output: ISO-8601 UTC, milliseconds, ``Z``.
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+def gated_application() -> dict[str, Any]:
+    """ZROOT (A -> B -> C, B fails while ``failFlag``) -> MGATED (evaluation GATE decides STOP) -> AFTER;
+    ZROOT -> KSKIPPED (evaluation SKIPGATE decides SKIP: its pipeline Q is SKIPPED).
+
+    The execution ids are not in alphabetical order, so plan order shows.
+    """
+    app = linear_application("agree", "A", "B", "C", fail_step="B")
+    app["stepPackages"].append("com.acxiom.pipeline.steps")
+    app["pipelines"] += [
+        {"id": "GATE", "name": "GATE",
+         "steps": [step("DECIDE", "ExceptionSteps.throwPipelineException", p("message", "not today"))]},
+        {"id": "Q", "name": "Q", "steps": [step("Q1", "DurableSteps.work", p("value", "q"), p("sideEffect", None))]},
+        {"id": "SKIPGATE", "name": "SKIPGATE",
+         "steps": [step("SKIPIT", "ExceptionSteps.throwSkipExecutionException", p("message", "nothing new"))]},
+    ]
+    app["executions"] = [
+        {"id": "ZROOT", "pipelineIds": ["P"]},
+        {"id": "MGATED", "pipelineIds": ["Q"], "parents": ["ZROOT"], "evaluationPipelineIds": ["GATE"]},
+        {"id": "AFTER", "pipelineIds": ["Q"], "parents": ["MGATED"]},
+        {"id": "KSKIPPED", "pipelineIds": ["Q"], "parents": ["ZROOT"], "evaluationPipelineIds": ["SKIPGATE"]},
+    ]
+    return app

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from metalus_py.base.records import error_info
 from metalus_py.state import (
     ClaimLostError,
     ClaimOutcome,
@@ -21,7 +22,6 @@ from metalus_py.state import (
     StepKey,
     StepStatus,
     UnknownRunError,
-    error_info,
 )
 
 from .conftest import Backend, FakeClock
@@ -139,7 +139,7 @@ def test_executions_per_key(store: StateStore, make_run: Callable[..., str], clo
         status=ExecutionStatus.ERROR,
         fork_indices=[2, 0],
         reason="step failed",
-        error=error_info(ValueError("bad")),
+        error=error_info(ValueError("bad")).stored(),
     )
     assert failed.fork_indices == (2, 0)
     assert failed.started_at == running.started_at
@@ -161,7 +161,8 @@ def test_executions_per_key(store: StateStore, make_run: Callable[..., str], clo
         status="RUNNING",
         fork_indices=[2, 0],
     )
-    assert again.ended_at is None and again.error is None and again.started_at == running.started_at
+    # a new attempt of the execution starts its own clock (per-attempt durations, as the result document)
+    assert again.ended_at is None and again.error is None and again.started_at > running.started_at
 
 
 def test_pipelines(store: StateStore, make_run: Callable[..., str]) -> None:
@@ -189,7 +190,7 @@ def test_step_lifecycle(store: StateStore, make_run: Callable[..., str]) -> None
     assert claim.record is not None
     assert claim.record.attempts == 1 and claim.record.status is StepStatus.RUNNING
     assert claim.record.input_summary == {"df": {"$type": "polars.DataFrame"}}
-    retry = store.record_retry(**key, owner="o1", error=error_info(OSError("flaky")))
+    retry = store.record_retry(**key, owner="o1", error=error_info(OSError("flaky")).stored())
     assert retry.attempts == 2 and retry.error is not None and retry.error["type"] == "OSError"
     ref = {"primary": {"format": "inline", "value": 3}, "named": {}}
     done = store.complete_step(
@@ -217,7 +218,7 @@ def test_failed_step_is_claimed_again(store: StateStore, make_run: Callable[...,
     try:
         raise KeyError("missing")
     except KeyError as exc:
-        failed = store.fail_step(**key, owner="o1", error=error_info(exc))
+        failed = store.fail_step(**key, owner="o1", error=error_info(exc).stored())
     assert failed.status is StepStatus.ERROR and failed.ended_at is not None
     assert failed.error is not None and "KeyError" in failed.error["traceback"]
     claim = store.claim_step(**key, owner="o2")

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from metalus_py.state import StateStore
 from metalus_py.ui import create_app
-from tests.durable.apps import linear_application
+from tests.durable.apps import TIMESTAMP, gated_application, linear_application
 from tests.ui.conftest import Metalus, finished_run, fork_application, start_running, wait_for
 
 
@@ -264,3 +264,15 @@ def test_cross_site_mutations_are_refused(recorded_sqlite: tuple[Metalus, StateS
     same = api.post("/api/runs/done/resume", headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"})
     assert same.status_code == 409  # allowed through: the run is COMPLETE
     assert api.get("/api/runs", headers={"Origin": "http://evil.example"}).status_code == 200  # reads are not mutations
+
+
+def test_runs_list_and_run_document_give_the_outcome_word_and_one_timestamp_form(metalus: Metalus) -> None:
+    assert finished_run(metalus, gated_application(), "gated").returncode == 0
+    with client(metalus.store()) as api:
+        (line,) = api.get("/api/runs").json()
+        document = api.get("/api/runs/gated").json()
+    assert line["status"] == "COMPLETE" and line["outcome"] == "COMPLETE (stopped by evaluation)"
+    assert document["outcome"] == line["outcome"]
+    assert TIMESTAMP.fullmatch(line["startedAt"]) and TIMESTAMP.fullmatch(document["startedAt"])
+    assert document["executions"]["MGATED"]["decidedBy"] == "GATE.DECIDE"
+    assert "DECIDE" in document["executions"]["MGATED"]["pipelines"]["GATE (evaluation)"]["steps"]

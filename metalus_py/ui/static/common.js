@@ -20,7 +20,8 @@ const M = {
     for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     return node;
   },
-  status(text) { return M.el("span", {class: "status " + text, text: text}); },
+  // a status badge: coloured by the status word, reading the outcome word when given
+  status(text, outcome) { return M.el("span", {class: "status " + text, text: outcome || text}); },
   connected(ok) {
     const dot = document.getElementById("conn");
     if (dot) { dot.className = "conn " + (ok ? "ok" : "bad"); dot.title = ok ? "connected" : "cannot reach the server"; }

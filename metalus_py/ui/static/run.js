@@ -49,7 +49,7 @@
 
   function header(doc) {
     const badge = document.getElementById("run-status");
-    badge.textContent = doc.status; badge.className = "status " + doc.status;
+    badge.textContent = doc.outcome || doc.status; badge.className = "status " + doc.status;
     const took = M.seconds(doc.startedAt, doc.endedAt);
     const meta = [`application ${doc.applicationId}`, `started ${M.time(doc.startedAt)}`, `duration ${M.duration(took)}`];
     if (doc.status === "RUNNING" && !doc.live) meta.push("no live process holds it (interrupted?)");

@@ -12,7 +12,7 @@
     return M.el("tr", {"data-run": run.runId},
       M.el("td", {}, M.el("a", {href: "/runs/" + encodeURIComponent(run.runId), class: "mono", text: run.runId})),
       M.el("td", {text: run.applicationId}),
-      M.el("td", {}, M.status(run.status), run.status === "RUNNING" && !run.live ? M.el("span", {class: "muted", text: " (no live process)"}) : null),
+      M.el("td", {}, M.status(run.status, run.outcome), run.status === "RUNNING" && !run.live ? M.el("span", {class: "muted", text: " (no live process)"}) : null),
       M.el("td", {text: M.time(run.startedAt)}),
       M.el("td", {class: "num", text: M.duration(took)}),
       M.el("td", {}, run.parentRunId ? M.el("a", {href: "/runs/" + encodeURIComponent(run.parentRunId), class: "mono", text: run.parentRunId}) : ""));
