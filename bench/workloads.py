@@ -340,7 +340,7 @@ W3_VARIANTS = {
         "metalus, eager steps, state none", "w3-metalus", "eager", "none", "plain-eager", 1.05
     ),
     "metalus-lazy-persist": _W3Variant(
-        "metalus, lazy steps, SQLite + persist all", "w3-metalus", "lazy", "sqlite-all", "metalus-lazy"
+        "metalus, lazy steps, SQLite + persist all", "w3-metalus", "lazy", "sqlite-all", "metalus-lazy", 1.5, 1.2
     ),
     "metalus-eager-persist": _W3Variant(
         "metalus, eager steps, SQLite + persist all", "w3-metalus", "eager", "sqlite-all", "metalus-eager"
