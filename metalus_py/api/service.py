@@ -19,6 +19,7 @@ from metalus_py.api.results import RunResult
 from metalus_py.base.records import now
 from metalus_py.base.runscope import run_scope, step_paths
 from metalus_py.base.secrets import known_secrets, remember_secret
+from metalus_py.base.status import ExecutionStatus
 from metalus_py.events import EventBus, Listener, ambient_listeners
 from metalus_py.model.application import Application
 from metalus_py.model.loader import parse_json, read_text, unwrap_application
@@ -274,10 +275,10 @@ def _not_started(
     outcomes: dict[str, Any] = {}
     roots = set(graph.roots(None))
     for execution_id in prepared.executions:
-        status = "ERROR" if execution_id in roots else "BLOCKED"
-        why = reason if status == "ERROR" else "the run could not start"
+        status = ExecutionStatus.ERROR if execution_id in roots else ExecutionStatus.BLOCKED
+        why = reason if status == ExecutionStatus.ERROR else "the run could not start"
         outcome = ExecutionOutcome(execution_id, execution_id, None, status, reason=why,
-                                   error=ErrorInfo("WorkerSetupError", why) if status == "ERROR" else None)
+                                   error=ErrorInfo("WorkerSetupError", why) if status == ExecutionStatus.ERROR else None)
         outcome.ended_at = now()
         outcomes[execution_id] = outcome
         services.events.emit(RunEvent("execution_stopped", run_id=run_id, execution_id=execution_id,

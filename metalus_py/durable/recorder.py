@@ -7,15 +7,16 @@ import threading
 import time
 
 from metalus_py.base.keys import instance_key
+from metalus_py.base.status import ExecutionStatus, PipelineStatus
 from metalus_py.events import RunEvent
 from metalus_py.state import StateStore
 
 _LOG = logging.getLogger("metalus_py.durable")
 
 _EXECUTION_STATUS = {
-    "execution_started": "RUNNING",
-    "execution_finished": "COMPLETE",
-    "execution_skipped": "SKIPPED",
+    "execution_started": ExecutionStatus.RUNNING,
+    "execution_finished": ExecutionStatus.COMPLETE,
+    "execution_skipped": ExecutionStatus.SKIPPED,
 }
 
 
@@ -98,15 +99,15 @@ class StoreRecorder:
         if full or (due and not event.kind.startswith("step_")):
             self.flush()
         if event.kind.startswith("execution_") and event.execution_id is not None:
-            status = _EXECUTION_STATUS.get(event.kind) or event.status or "ERROR"
+            status = _EXECUTION_STATUS.get(event.kind) or event.status or ExecutionStatus.ERROR
             self.store.record_execution(
                 run_id=self.run_id, execution_key=_key(event), execution_id=event.execution_id, status=status,
                 fork_indices=tuple(event.fork_index or ()),
-                reason=event.error if status not in ("RUNNING", "COMPLETE") else None,
-                error={"message": event.error} if event.error and status == "ERROR" else None,
+                reason=event.error if status not in (ExecutionStatus.RUNNING, ExecutionStatus.COMPLETE) else None,
+                error={"message": event.error} if event.error and status == ExecutionStatus.ERROR else None,
             )
         elif event.kind in ("pipeline_started", "pipeline_finished") and event.pipeline_id is not None:
-            status = "RUNNING" if event.kind == "pipeline_started" else (event.status or "COMPLETE")
+            status = PipelineStatus.RUNNING if event.kind == "pipeline_started" else (event.status or PipelineStatus.COMPLETE)
             self.store.record_pipeline(
                 run_id=self.run_id, execution_key=_key(event), pipeline_id=event.pipeline_id, status=status
             )

@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 from metalus_py.api.results import RunResult
+from metalus_py.base.status import RunStatus
 from metalus_py.durable.journal import StoreJournal
 from metalus_py.durable.options import RunOptions
 from metalus_py.durable.recorder import StoreRecorder
@@ -74,7 +75,7 @@ class StoreRecording:
             return
         journal = self.store_journal
         result.extra.update(restoredSteps=journal.restored, executedSteps=journal.executed)
-        journal.end_unfinished(killed=result.status == "KILLED", reason=f"the run ended {result.status}")
+        journal.end_unfinished(killed=result.status == RunStatus.KILLED, reason=f"the run ended {result.status}")
         self.store.set_run_status(run_id=self.record.run_id, status=result.status)
 
     def _context(self, max_workers: int) -> Any:

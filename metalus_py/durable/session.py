@@ -25,6 +25,7 @@ from metalus_py.base.run_ids import check_run_id
 from metalus_py.base.runscope import in_run_scope, run_scope
 from metalus_py.base.secret_names import MissingSecretsError, protect_secret_values, restore_secret_values
 from metalus_py.base.secrets import redact_secrets
+from metalus_py.base.status import RunStatus
 from metalus_py.durable.inspect import RecordedRun
 from metalus_py.durable.options import RunOptions
 from metalus_py.durable.recording import StoreRecording
@@ -35,7 +36,7 @@ from metalus_py.validation import ValidationReport
 
 _LOG = logging.getLogger("metalus_py.durable")
 
-FINISHED = ("COMPLETE", "FAILED", "PAUSED", "KILLED")
+FINISHED = (RunStatus.COMPLETE, RunStatus.FAILED, RunStatus.PAUSED, RunStatus.KILLED)
 
 
 def new_owner() -> str:
@@ -84,7 +85,7 @@ def start_run(
         check_run_id(run_id)
         existing = store.get_run(run_id=run_id)
         if existing is not None:
-            if existing.status == "COMPLETE":
+            if existing.status == RunStatus.COMPLETE:
                 return recorded_result(store, existing)
             # Unfinished (failed, paused, killed or interrupted): resume it. Only parameters that
             # differ from the recorded ones count as a change.
@@ -135,7 +136,7 @@ def resume_run(
     """
     options = _with_executor(options, executor)
     record = _get(store, run_id)
-    if record.status == "COMPLETE":
+    if record.status == RunStatus.COMPLETE:
         return recorded_result(store, record)
     refuse_pruned(record, "resumed")
     with _executor_opened(options, parameters) as ready:
@@ -291,7 +292,7 @@ def _execute(
         raise ApplicationError(
             f"run {run_id} is running in another process ({exc}); not starting it twice"
         ) from exc
-    if str(_get(store, run_id).status) == "COMPLETE":
+    if _get(store, run_id).status == RunStatus.COMPLETE:
         # A concurrent submission of the same id finished it between our look and our lease.
         keeper.stop(release=True)
         raise ApplicationError(f"run {run_id} was completed by another process meanwhile; not running it again")
@@ -303,7 +304,7 @@ def _execute(
         if changes:  # recorded by the process that runs the run, never by one that refused
             store.record_parameter_change(run_id=run_id, changes=redact_secrets(protect_secret_values(given)),
                                           reason="resume")
-        store.set_run_status(run_id=run_id, status="RUNNING")
+        store.set_run_status(run_id=run_id, status=RunStatus.RUNNING)
         recording = StoreRecording(store, record, owner, options, run.prepared)
         return execute_run(run, recording, run_id=run_id, max_workers=options.max_workers,
                            executor=options.executor, root_executions=options.root_executions)
@@ -312,7 +313,7 @@ def _execute(
     except BaseException as exc:
         if recording is not None:
             recording.store_journal.end_unfinished(killed=False, reason=f"the run failed: {type(exc).__name__}")
-        store.set_run_status(run_id=run_id, status="FAILED")
+        store.set_run_status(run_id=run_id, status=RunStatus.FAILED)
         raise
     finally:
         keeper.stop(release=True)
