@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
 from metalus_py.base.secrets import redact_secrets, secrets_in_play
-from metalus_py.state.errors import StateError
+from metalus_py.state.errors import StoreClosedError
 from metalus_py.state.records import (
     EventRecord,
     ExecutionRecord,
@@ -236,7 +236,7 @@ class ThreadConnections(Generic[C]):
     def get(self) -> C:
         """The calling thread's connection (opened on first use)."""
         if self.closed:
-            raise StateError("the state store is closed")
+            raise StoreClosedError("the state store is closed")
         cached = getattr(self._mine, "entry", None)
         if cached is not None and cached[0] == os.getpid() and self._usable(cached[1]):
             return cached[1]

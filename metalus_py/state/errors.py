@@ -14,6 +14,7 @@ __all__ = [
     "RunExistsError",
     "StaleArtifactError",
     "StateError",
+    "StoreClosedError",
     "UnknownRunError",
 ]
 
@@ -22,6 +23,10 @@ class StateError(MetalusError):
     """Base of the state store's errors (bad URL, unreachable database, schema problems)."""
 
     terminal = True
+
+
+class StoreClosedError(StateError):
+    """The store was used after :meth:`close` (e.g. by a background thread of a stopping monitor)."""
 
 
 class RunExistsError(StateError):

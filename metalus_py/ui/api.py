@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
 import threading
 from typing import Any
 
@@ -18,6 +19,9 @@ from fastapi.responses import JSONResponse, Response
 from metalus_py.base.secrets import REDACTED
 from metalus_py.plan.layout import plan_graph
 from metalus_py.state import RunRecord, RunStatus, StateStore
+from metalus_py.state.errors import StoreClosedError
+
+_LOG = logging.getLogger("metalus_py.ui")
 
 router = APIRouter(prefix="/api")
 
@@ -123,8 +127,6 @@ def _body(payload: Any) -> dict[str, Any]:
 @router.post("/runs/{run_id}/kill", status_code=202)
 def kill(request: Request, run_id: str, payload: Any = Body(None)) -> Any:
     """Ask the run's process to stop (cooperative, forced after ``grace`` seconds, default 10)."""
-    from metalus_py.durable.kill import kill_run
-
     record = _run(request, run_id)
     if isinstance(record, JSONResponse):
         return record
@@ -137,9 +139,19 @@ def kill(request: Request, run_id: str, payload: Any = Body(None)) -> Any:
         return error(400, f"grace must be a number of seconds, got {grace!r}")
     store = _store(request)
     store.request_kill(run_id=run_id, target=step, reason="metalus ui")
-    threading.Thread(target=kill_run, args=(store, run_id), kwargs={"step": step, "grace": float(grace)},
+    threading.Thread(target=enforce_kill, args=(store, run_id, step, float(grace)),
                      name=f"ui-kill-{run_id}", daemon=True).start()
     return JSONResponse({"runId": run_id, "kill": "requested", "step": step}, status_code=202)
+
+
+def enforce_kill(store: StateStore, run_id: str, step: str | None, grace: float) -> None:
+    """Enforce a kill in the background; a monitor shutting down (its store closed) ends it quietly."""
+    from metalus_py.durable.kill import kill_run
+
+    try:
+        _LOG.info("%s", kill_run(store, run_id, step=step, grace=grace))
+    except StoreClosedError:
+        _LOG.debug("kill of run %s not followed up: the monitor's state store is closed", run_id)
 
 
 def missing_secrets(record: RunRecord, given: dict[str, Any]) -> list[str]:

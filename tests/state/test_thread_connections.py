@@ -68,3 +68,4 @@ def test_a_closed_pool_refuses_even_the_threads_that_had_a_connection() -> None:
     assert opened[0].closed
     with pytest.raises(StateError, match="closed"):
         pool.get()
+
