@@ -9,9 +9,9 @@ not produce one. A failing value does not stop the others.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from metalus_py.base.drain import run_all
 from metalus_py.base.exceptions import ForkedPipelineStepException, PipelineException
 from metalus_py.flow.run import PathRunner, PipelineRun
 from metalus_py.model.pipeline import Parameter, PipelineStep
@@ -65,8 +65,7 @@ def run_fork(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, values:
     indexes = range(len(fork_values))
     if method == "parallel" and len(fork_values) > 1:
         workers = _limit(values.get("forkLimit"), ctx.services.max_workers)
-        with ThreadPoolExecutor(max_workers=min(workers, len(fork_values)), thread_name_prefix=f"fork-{fork_id}") as pool:
-            outcomes = list(pool.map(run_value, indexes))
+        outcomes = run_all(indexes, run_value, min(workers, len(fork_values)), name=f"fork-{fork_id}")
     else:
         outcomes = [run_value(i) for i in indexes]
     _merge(ctx, pipeline_id, body.steps, outcomes)

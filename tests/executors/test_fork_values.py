@@ -53,3 +53,39 @@ def test_many_values_each_run_once_with_their_own_value(tmp_path: Path) -> None:
     spans = _spans(result, 120)
     assert sorted(s["value"] for s in spans) == sorted(values)
     assert len({s["thread"] for s in spans}) <= 3
+
+
+def _fork_step_app(count: int, seconds: float, method: str) -> dict[str, Any]:
+    steps = [
+        step("FORK", None, param("forkByValues", "!values"), param("forkMethod", method), type_="fork",
+             next_="SPAN"),
+        step("SPAN", "DaskSteps.span", param("value", "@FORK"), param("seconds", str(seconds)), next_="JOIN"),
+        step("JOIN", None, type_="join"),
+    ]
+    return {
+        "stepPackages": ["dask_steps"],
+        "globals": {"values": [f"v{i}" for i in range(count)]},
+        "pipelines": [pipeline("P_FORK", *steps)],
+        "executions": [execution("ONLY", "P_FORK")],
+    }
+
+
+def _step_spans(result: Any) -> list[dict[str, Any]]:
+    spans = result.step_result("ONLY", "P_FORK", "SPAN")
+    assert isinstance(spans, list)
+    return spans
+
+
+def test_a_parallel_fork_step_runs_slow_values_side_by_side(tmp_path: Path) -> None:
+    result = metalus_py.run_application(str(write(_fork_step_app(4, 0.3, "parallel"), tmp_path)), max_workers=4)
+    assert result.status == "COMPLETE"
+    spans = sorted(_step_spans(result), key=lambda s: s["start"])
+    assert [s["value"] for s in _step_spans(result)] == ["v0", "v1", "v2", "v3"]
+    assert len({s["thread"] for s in spans}) >= 2
+    assert spans[1]["start"] < spans[0]["end"]
+
+
+def test_a_parallel_fork_step_over_trivial_values_keeps_every_value_in_order(tmp_path: Path) -> None:
+    result = metalus_py.run_application(str(write(_fork_step_app(300, 0.0, "parallel"), tmp_path)), max_workers=4)
+    assert result.status == "COMPLETE"
+    assert [s["value"] for s in _step_spans(result)] == [f"v{i}" for i in range(300)]
