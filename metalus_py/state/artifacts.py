@@ -243,23 +243,7 @@ def write_artifact(
     tmp = f"{folder}/.{name}{_TMP_MARK}{uuid.uuid4().hex}"
     try:
         fs.makedirs(folder, exist_ok=True)
-        if isinstance(fs, LocalFileSystem):
-            if path_writer is not None:
-                path_writer(tmp)
-                if fsync:
-                    with open(tmp, "rb+") as f:
-                        os.fsync(f.fileno())
-            else:
-                with open(tmp, "wb") as f:
-                    writer(f)
-                    f.flush()
-                    if fsync:
-                        os.fsync(f.fileno())
-            os.replace(tmp, path)
-        else:
-            with fs.open(tmp, "wb") as f:
-                writer(f)
-            fs.mv(tmp, path)
+        _write_then_rename(fs, tmp, path, writer, path_writer, fsync=fsync)
     except Exception as exc:
         try:
             if fs.exists(tmp):
@@ -268,6 +252,30 @@ def write_artifact(
             pass
         raise ArtifactError(f"cannot write artifact {url}: {type(exc).__name__}: {exc}", url=url) from exc
     return {"url": fs.unstrip_protocol(path), "format": fmt, "$type": kind, "summary": summary, **extra}
+
+
+def _write_then_rename(
+    fs: Any, tmp: str, path: str, writer: Callable[[Any], None], path_writer: Callable[[str], None] | None,
+    *, fsync: bool,
+) -> None:
+    """Write ``tmp`` (by path when the encoder can, e.g. a streamed sink), then rename it to ``path``."""
+    if not isinstance(fs, LocalFileSystem):
+        with fs.open(tmp, "wb") as f:
+            writer(f)
+        fs.mv(tmp, path)
+        return
+    if path_writer is not None:
+        path_writer(tmp)
+        if fsync:
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+    else:
+        with open(tmp, "wb") as f:
+            writer(f)
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 def load_artifact(ref: Mapping[str, Any], *, storage_options: Mapping[str, Any] | None = None) -> Any:
@@ -300,14 +308,22 @@ def load_artifact(ref: Mapping[str, Any], *, storage_options: Mapping[str, Any] 
         import polars as pl
 
         return pl.scan_ipc(local) if fmt == "arrow" else pl.scan_parquet(local)
+    return _decode(fmt, ref.get("$type"), _read_bytes(url, storage_options), url)
+
+
+def _read_bytes(url: str, storage_options: Mapping[str, Any] | None) -> bytes:
     try:
         fs, path = fsspec.core.url_to_fs(url, **dict(storage_options or {}))
-        data = fs.cat_file(path)
+        data: bytes = fs.cat_file(path)  # no copy: artifacts can be large
+        return data
     except FileNotFoundError as exc:
         raise ArtifactError(f"artifact {url} is missing (was the artifact folder removed?)", url=url) from exc
     except Exception as exc:
         raise ArtifactError(f"cannot read artifact {url}: {type(exc).__name__}: {exc}", url=url) from exc
-    kind = ref.get("$type")
+
+
+def _decode(fmt: str, kind: Any, data: bytes, url: str) -> Any:
+    """The value of an artifact's bytes, by its format and recorded type."""
     if fmt == "plan":
         try:
             document = json.loads(data)
