@@ -155,3 +155,22 @@ def test_step_templates_mark_branch_steps_with_their_answers(tmp_path: Path) -> 
     check = templates["QualitySteps.checkNotNull"]
     assert [p["name"] for p in check["params"] if p["type"] == "result"] == ["passed", "failed"]
     assert templates["DataReaderSteps.readCsv"]["type"] == "Pipeline"
+
+
+def _nested_mix(levels: int) -> object:
+    """``levels`` objects and lists nested alternately (a dict holding a list holding a dict...)."""
+    value: object = "leaf"
+    for level in range(levels):
+        value = {"k": value, "flat": 1} if level % 2 else [1, value, "x"]
+    return value
+
+
+def test_nesting_limit_is_exact_for_objects_and_lists_mixed() -> None:
+    from metalus_py.model.loader import MAX_JSON_DEPTH, nesting_beyond_limit
+
+    assert nesting_beyond_limit(_nested_mix(MAX_JSON_DEPTH)) is None
+    message = nesting_beyond_limit({"top": _nested_mix(MAX_JSON_DEPTH)})
+    assert message is not None and message.startswith("top")
+    assert "more than 100 levels deep" in message
+    assert nesting_beyond_limit({"a": [1, 2, {"b": "c"}], "d": None}) is None
+    assert nesting_beyond_limit("just text") is None
