@@ -270,28 +270,42 @@ def check_unknown_fields(
     cls: type[BaseModel], data: Any, report: ValidationReport, prefix: str, *, strict: bool
 ) -> None:
     """Report fields no model knows (warnings, errors when ``strict``), at every level below ``data``."""
+    _walk_fields(cls, data, report, prefix, (), strict)
+
+
+def _walk_fields(
+    cls: type[BaseModel], data: Any, report: ValidationReport, prefix: str, loc: tuple[str | int, ...], strict: bool
+) -> None:
+    # The JSON path is only built for an unknown field: most objects have none.
     if not isinstance(data, dict):
         return
-    fields = _fields(cls)
-    allowed = allowed_fields(cls)
+    if not allowed_fields(cls).issuperset(data):
+        _report_unknown(cls, data, report, at(prefix, json_path(loc)) if loc else prefix, strict)
     nested_fields = _nested_fields(cls)
-    for key, value in data.items():
-        if key not in allowed:
-            close = difflib.get_close_matches(key, sorted(fields), n=1, cutoff=0.6)
-            suggestion = f"did you mean {close[0]!r}?" if close else None
-            message = f"unknown field {key!r} in {_LABELS.get(cls, 'an object')}" + (
-                "" if strict else "; it is ignored")
-            if strict:
-                report.error(at(prefix, key), message, suggestion, subject=key)
-            else:
-                report.warning(at(prefix, key), message, suggestion, subject=key)
-            continue
-        nested = nested_fields.get(str(key))
+    for key in [k for k in data if k in nested_fields]:
+        nested = nested_fields[key]
         if nested is None:
             continue
         kind, sub = nested
+        value = data[key]
         if kind == "one":
-            check_unknown_fields(sub, value, report, at(prefix, key), strict=strict)
+            _walk_fields(sub, value, report, prefix, (*loc, key), strict)
         elif isinstance(value, list):
             for index, item in enumerate(value):
-                check_unknown_fields(sub, item, report, at(prefix, f"{key}[{index}]"), strict=strict)
+                _walk_fields(sub, item, report, prefix, (*loc, key, index), strict)
+
+
+def _report_unknown(cls: type[BaseModel], data: dict[Any, Any], report: ValidationReport, path: str,
+                    strict: bool) -> None:
+    allowed = allowed_fields(cls)
+    fields = _fields(cls)
+    for key in data:
+        if key in allowed:
+            continue
+        close = difflib.get_close_matches(key, sorted(fields), n=1, cutoff=0.6)
+        suggestion = f"did you mean {close[0]!r}?" if close else None
+        message = f"unknown field {key!r} in {_LABELS.get(cls, 'an object')}" + ("" if strict else "; it is ignored")
+        if strict:
+            report.error(at(path, key), message, suggestion, subject=key)
+        else:
+            report.warning(at(path, key), message, suggestion, subject=key)
