@@ -118,7 +118,7 @@ def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, pa
     step_id = step.id or ""
     visit = run.visits.get(path, 0) + 1
     run.visits[path] = visit
-    limit = visit_limit(ctx)
+    limit = visit_limit(ctx, run.visit_limit_env)
     if visit > limit:
         raise PipelineException(
             f"step {step_id} of pipeline {run.pipeline_id} was reached {visit} times, more than the limit of "

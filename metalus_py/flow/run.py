@@ -37,17 +37,16 @@ class PipelineRun:
     steps: dict[str, PipelineStep] = field(init=False)
     #: How many times each step path was reached in this pipeline run (a loop reaches one again).
     visits: dict[str, int] = field(default_factory=dict)
+    pipeline_id: str = field(init=False)
+    journal_pipeline_id: str = field(init=False)
+    #: ``METALUS_MAX_STEP_VISITS`` as it was when the run started (read once, not per step).
+    visit_limit_env: str = field(init=False)
 
     def __post_init__(self) -> None:
         self.steps = self.pipeline.step_map()
-
-    @property
-    def pipeline_id(self) -> str:
-        return self.pipeline.id or ""
-
-    @property
-    def journal_pipeline_id(self) -> str:
-        return self.key_pipeline_id or self.pipeline_id
+        self.pipeline_id = self.pipeline.id or ""
+        self.journal_pipeline_id = self.key_pipeline_id or self.pipeline_id
+        self.visit_limit_env = os.environ.get(VISIT_LIMIT_ENV, "")
 
     @cached_property
     def structure(self) -> FlowStructure:
@@ -76,9 +75,11 @@ def visit_path(path: str, visit: int) -> str:
     return path if visit == 1 else f"{path}~{visit}"
 
 
-def visit_limit(ctx: PipelineContext) -> int:
+def visit_limit(ctx: PipelineContext, env_value: str | None = None) -> int:
     """The most times one step may be reached in one pipeline run (global, env, else the default)."""
-    for raw in (ctx.globals.get(VISIT_LIMIT_GLOBAL), os.environ.get(VISIT_LIMIT_ENV)):
+    if env_value is None:
+        env_value = os.environ.get(VISIT_LIMIT_ENV)
+    for raw in (ctx.globals.get(VISIT_LIMIT_GLOBAL), env_value):
         if raw is None or isinstance(raw, bool):
             continue
         try:

@@ -43,7 +43,8 @@ class StepTracker:
         step = StepRecord(step_id=step_id, path=path, group_id=ctx.globals.get("groupId"))
         with self._lock:
             self.record.steps[path] = step
-        self._event(ctx, "step_started", step, timestamp=step.started_at)
+        if ctx.services.events.active:
+            self._event(ctx, "step_started", step, timestamp=step.started_at)
         return step
 
     def stale(self, ctx: PipelineContext, step: StepRecord, reason: str) -> None:
@@ -69,8 +70,9 @@ class StepTracker:
         replacement = None
         if step.journaled and not restored:
             replacement = ctx.services.journal.completed(key, step, response, persist=persist)
-        self._event(ctx, "step_finished", step, timestamp=step.ended_at, duration=step.ended_at - step.started_at,
-                    status=StepStatus.COMPLETE)
+        if ctx.services.events.active:
+            self._event(ctx, "step_finished", step, timestamp=step.ended_at,
+                        duration=step.ended_at - step.started_at, status=StepStatus.COMPLETE)
         return replacement
 
     def failed(self, ctx: PipelineContext, key: StepKey, step: StepRecord, error: BaseException, *, killed: bool) -> None:

@@ -76,6 +76,27 @@ def function_spec(function: Callable[..., Any]) -> FunctionSpec:
     return spec
 
 
+@dataclass(frozen=True)
+class ArgumentPlan:
+    """How a function's arguments are filled from parameters with fixed names (worked out once)."""
+
+    spec: FunctionSpec
+    #: Each argument with the file parameter it takes its value from (``None``: none gives it).
+    sources: tuple[tuple[ArgumentSpec, str | None, Any], ...]
+    #: File parameter names no argument takes (passed on through ``**kwargs`` when the function has it).
+    spare: tuple[str, ...]
+
+
+@lru_cache(maxsize=4096)
+def plan_arguments(function: Callable[..., Any], names: tuple[str, ...]) -> ArgumentPlan:
+    """The :class:`ArgumentPlan` of ``function`` for parameters called ``names`` (cached)."""
+    spec = function_spec(function)
+    by_python_name = _names_for(names)
+    sources = tuple((a, by_python_name.get(a.name), _concrete(a.annotation)) for a in spec.arguments)
+    used = {source for _, source, _ in sources if source is not None}
+    return ArgumentPlan(spec, sources, tuple(n for n in names if n not in used))
+
+
 def bind_arguments(
     function: Callable[..., Any],
     values: Mapping[str, Any],
@@ -86,40 +107,32 @@ def bind_arguments(
     pipeline_id: str | None,
 ) -> tuple[list[Any], dict[str, Any]]:
     """Positional-only and keyword arguments for calling ``function`` with the mapped ``values``."""
-    spec = function_spec(function)
-    by_python_name = _python_names(values)
+    plan = plan_arguments(function, tuple(values))
     positional: list[Any] = []
     keywords: dict[str, Any] = {}
-    used: set[str] = set()
-    for argument in spec.arguments:
-        source = by_python_name.get(argument.name)
+    for argument, source, target in plan.sources:
         value = values[source] if source is not None else None
-        if source is not None:
-            used.add(source)
-        if value is None and argument.is_context:
-            value = ctx
-        elif value is None and argument.has_default:
-            continue
-        elif value is not None:
-            value = _fit(value, argument, validate_types, spec.name, step_id, pipeline_id)
+        if value is None:
+            if argument.is_context:
+                value = ctx
+            elif argument.has_default:
+                continue
+        elif target is not None:
+            value = _fit(value, target, argument, validate_types, plan.spec.name, step_id, pipeline_id)
         if argument.kind is inspect.Parameter.POSITIONAL_ONLY:
             positional.append(value)
         else:
             keywords[argument.name] = value
-    if spec.var_keyword:
-        for name, value in values.items():
-            if name not in used and name not in keywords:
-                keywords[name] = value
+    if plan.spec.var_keyword:
+        for name in plan.spare:
+            if name not in keywords:
+                keywords[name] = values[name]
     return positional, keywords
-
-
-def _python_names(values: Mapping[str, Any]) -> dict[str, str]:
-    """Map each candidate Python argument name to the file parameter name it comes from."""
-    return _names_for(tuple(values))
 
 
 @lru_cache(maxsize=4096)
 def _names_for(file_names: tuple[str, ...]) -> dict[str, str]:
+    """Map each candidate Python argument name to the file parameter name it comes from."""
     values = file_names
     names: dict[str, str] = {}
     for name in values:
@@ -137,12 +150,13 @@ _SIMPLE = {int: "int", float: "float", bool: "bool", str: "str", list: "list", d
 
 
 def _fit(
-    value: Any, argument: ArgumentSpec, validate: bool, function: str, step_id: str | None, pipeline_id: str | None
+    value: Any, target: type, argument: ArgumentSpec, validate: bool, function: str, step_id: str | None,
+    pipeline_id: str | None,
 ) -> Any:
-    target = _concrete(argument.annotation)
+    """``value`` for an argument whose annotation's concrete class is ``target``."""
     if target is list and not isinstance(value, list | tuple):
         return [value]
-    if not validate or target is None or argument.is_context:
+    if not validate or argument.is_context:
         return value
     if _matches(value, target):
         return value

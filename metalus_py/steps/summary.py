@@ -139,8 +139,14 @@ def _frame_summary(value: Any) -> dict[str, Any] | None:
     return None
 
 
+#: Plain values that are never frames (checked first: most step results are one of them).
+_PLAIN_TYPES = frozenset({type(None), bool, int, float, str, bytes, list, dict, tuple, set})
+
+
 def frame_metrics(value: Any) -> dict[str, Any]:
     """Automatic audit metrics for frames and tables: rows, columns, estimated bytes."""
+    if type(value) in _PLAIN_TYPES:
+        return {}
     pl = loaded("polars")
     if pl is not None and isinstance(value, pl.DataFrame):
         return {"rows": value.height, "columns": value.width, "estimatedBytes": int(value.estimated_size())}
