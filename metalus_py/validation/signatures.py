@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import keyword
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from pydantic.alias_generators import to_camel
@@ -20,7 +21,7 @@ from metalus_py.base.exceptions import MappingError
 from metalus_py.base.problems import ValidationReport
 from metalus_py.mapping.coercion import cast_to_type
 from metalus_py.model.pipeline import Parameter, PipelineStep
-from metalus_py.steps.binding import admits_none, fits_annotation, function_spec
+from metalus_py.steps.binding import ArgumentSpec, admits_none, fits_annotation, function_spec
 from metalus_py.validation.evaluated import literal
 from metalus_py.validation.plan_checks import did_you_mean
 from metalus_py.validation.shapes import at
@@ -91,10 +92,9 @@ def check_signature(
         spec = function_spec(function)
     except (TypeError, ValueError):
         return  # a builtin without a signature: nothing to compare
-    arguments = {a.name: a for a in spec.arguments if not a.is_context}
+    arguments = _arguments(function)
     sid = step.id or "?"
     covered: set[str] = set()
-    camel = _uses_camel(step)
     for index, param in enumerate(step.params):
         if param.name is None or param.type_name == "result":
             continue
@@ -102,6 +102,7 @@ def check_signature(
         matched = next((n for n in names if n in arguments), None)
         if matched is None:
             if not spec.var_keyword and not any(n in ("pipelineContext", "pipeline_context") for n in names):
+                camel = _uses_camel(step)
                 shown = sorted(to_camel(n) if camel else n for n in arguments)
                 report.warning(at(path, f"params[{index}].name"), f"parameter [{param.name}] of step [{sid}] in "
                                f"pipeline [{pipeline_id}] is not an argument of {spec.name}"
@@ -128,18 +129,22 @@ def check_signature(
     for name, argument in arguments.items():
         if name in covered or argument.has_default or admits_none(argument.annotation):
             continue
-        label = to_camel(name) if camel else name
+        label = to_camel(name) if _uses_camel(step) else name
         hint = getattr(argument.annotation, "__name__", str(argument.annotation))
         report.error(path, f"step [{sid}] in pipeline [{pipeline_id}] does not give argument {name!r} that "
                      f"{spec.name} requires (no default, annotated {hint}); it would be called with None",
                      f"add a parameter {{\"name\": \"{label}\", ...}} with a value or a mapping", subject=name)
 
 
-def _python_names(name: str) -> list[str]:
-    names: list[str] = []
-    for candidate in (name, snake_case(name)):
-        names.append(f"{candidate}_" if keyword.iskeyword(candidate) else candidate)
-    return names
+@lru_cache(maxsize=4096)
+def _arguments(function: Callable[..., Any]) -> dict[str, ArgumentSpec]:
+    """The arguments a step parameter can give, by name (the context argument is not one; read only)."""
+    return {a.name: a for a in function_spec(function).arguments if not a.is_context}
+
+
+@lru_cache(maxsize=8192)
+def _python_names(name: str) -> tuple[str, ...]:
+    return tuple(f"{c}_" if keyword.iskeyword(c) else c for c in (name, snake_case(name)))
 
 
 def _uses_camel(step: PipelineStep) -> bool:
