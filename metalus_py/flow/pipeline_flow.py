@@ -23,6 +23,7 @@ from metalus_py.base.exceptions import (
 from metalus_py.base.logcontext import step_ids
 from metalus_py.base.records import StepRecord
 from metalus_py.base.status import StepStatus
+from metalus_py.flow.bound import BoundStep
 from metalus_py.flow.fork import run_fork
 from metalus_py.flow.run import (
     VISIT_LIMIT_ENV,
@@ -37,10 +38,11 @@ from metalus_py.flow.step_group import run_step_group
 from metalus_py.flow.step_location import locate_failure
 from metalus_py.flow.tracker import StepTracker
 from metalus_py.mapping import map_parameter, map_value
+from metalus_py.mapping.mapper import resolve_text
 from metalus_py.model.pipeline import Pipeline, PipelineStep
-from metalus_py.steps.binding import bind_arguments, none_arguments
+from metalus_py.steps.binding import bind_planned, none_arguments
 from metalus_py.steps.context import PipelineContext
-from metalus_py.steps.contracts import check_output, declared_schema
+from metalus_py.steps.contracts import check_output
 from metalus_py.steps.response import (
     StepResponse,
     as_step_response,
@@ -48,9 +50,6 @@ from metalus_py.steps.response import (
 from metalus_py.steps.runtime import StepKey, step_matches
 
 _LOG = logging.getLogger("metalus_py.flow")
-
-#: Step types whose body is a function call.
-FUNCTION_TYPES = frozenset({"pipeline", "branch"})
 
 
 def run_pipeline(pipeline: Pipeline, ctx: PipelineContext, tracker: StepTracker) -> PipelineContext:
@@ -111,34 +110,24 @@ def execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext) -> 
     """Run one step (with retries and ``nextStepOnError``) and return the id of the next step."""
     path = ".".join((*ctx.scope, step.id or ""))
     with step_ids(ctx.services.run_id, ctx.execution_key, run.pipeline_id, path):
-        return _execute_step(run, step, ctx, path)
+        return _execute_step(run, BoundStep.of(step, run.bound), ctx, path)
 
 
-def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, path: str) -> str | None:
-    step_id = step.id or ""
-    visit = run.visits.get(path, 0) + 1
-    run.visits[path] = visit
-    limit = visit_limit(ctx, run.visit_limit_env)
-    if visit > limit:
-        raise PipelineException(
-            f"step {step_id} of pipeline {run.pipeline_id} was reached {visit} times, more than the limit of "
-            f"{limit} visits per step (global {VISIT_LIMIT_GLOBAL}, env {VISIT_LIMIT_ENV}): a loop that never ends?",
-            step_id=step_id, pipeline_id=run.pipeline_id,
-        )
+def _execute_step(run: PipelineRun, bound: BoundStep, ctx: PipelineContext, path: str) -> str | None:
+    step = bound.step
+    visit = _count_visit(run, bound, ctx, path)
     # A step reached again is a new step run: its key counts the visit, so a durable run claims
     # (and a resume restores) each visit apart, as a plain run computes them.
     key = StepKey(ctx.execution_key, run.journal_pipeline_id, visit_path(path, visit))
     ctx.step_key = str(key)
     ctx.step_visit = visit
-    kind = step.type_name
     persist = step.persist if step.persist is not None else ctx.services.persist_default
-    record = run.tracker.started(ctx, step_id, path)
+    record = run.tracker.started(ctx, bound.step_id, path)
     record.visits = visit
-    ctx.globals["stepId"] = step_id
+    ctx.globals["stepId"] = bound.step_id
     # Only function steps are journaled (claimed, restored); containers re-run their inner steps.
-    journaled = kind in FUNCTION_TYPES and ctx.durable
-    record.journaled = journaled
-    if journaled:
+    record.journaled = bound.is_function and ctx.durable
+    if record.journaled:
         restored = ctx.services.journal.begin(key, record, persist=persist)
         if restored is not None:
             return _finish(run, step, ctx, key, record, restored, persist=persist, restored=True)
@@ -146,36 +135,11 @@ def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, pa
         stale = take_stale(key) if take_stale is not None else None
         if stale is not None:
             run.tracker.stale(ctx, record, stale)
-    attempt = 0
-    earlier = record.attempts  # attempts of earlier processes (a resumed durable run)
-    failure: PipelineException | None = None
-    while True:
-        ctx.globals["stepRetryCount"] = attempt
-        record.attempts = earlier + attempt + 1
-        try:
-            if ctx.services.kill.step_killed(key):
-                raise StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
-            outcome = _dispatch(run, step, ctx, record)
-            if ctx.services.kill.step_targeted(key):  # this step was killed while it ran
-                raise StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
-            break
-        except Exception as exc:
-            failure = _normalise(exc, step_id, run.pipeline_id)
-            delay = _retry_delay(step, attempt, failure)
-            if delay is None:
-                break
-            if ctx.services.kill.step_killed(key):  # killed: no further attempt
-                failure = StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
-                break
-            run.tracker.retry(ctx, key, record, failure, delay)
-        _sleep(delay, ctx)
-        attempt += 1
-        failure = None
-    ctx.globals.pop("stepRetryCount", None)
+    outcome, failure = _attempts(run, bound, ctx, key, record)
     if failure is not None:
         locate_failure(failure, run.pipeline, step)
         if not isinstance(failure, StepKilledException) and ctx.services.kill.step_killed(key):
-            failure = StepKilledException(f"step {key} was killed: {failure}", step_id=step_id,
+            failure = StepKilledException(f"step {key} was killed: {failure}", step_id=bound.step_id,
                                           pipeline_id=run.pipeline_id, cause=failure)
         return _fail(run, step, ctx, key, record, failure)
     if isinstance(outcome, _Skipped):
@@ -186,6 +150,54 @@ def _execute_step(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, pa
         run.tracker.completed(ctx, key, record, StepResponse(None, None), persist=False)
         return outcome.next_step_id
     return _finish(run, step, ctx, key, record, outcome, persist=persist, restored=False)
+
+
+def _count_visit(run: PipelineRun, bound: BoundStep, ctx: PipelineContext, path: str) -> int:
+    """This visit's number (1 for the first); a loop past the visit limit fails the pipeline."""
+    visit = run.visits.get(path, 0) + 1
+    run.visits[path] = visit
+    limit = visit_limit(ctx, run.visit_limit_env)
+    if visit > limit:
+        raise PipelineException(
+            f"step {bound.step_id} of pipeline {run.pipeline_id} was reached {visit} times, more than the limit of "
+            f"{limit} visits per step (global {VISIT_LIMIT_GLOBAL}, env {VISIT_LIMIT_ENV}): a loop that never ends?",
+            step_id=bound.step_id, pipeline_id=run.pipeline_id,
+        )
+    return visit
+
+
+def _attempts(
+    run: PipelineRun, bound: BoundStep, ctx: PipelineContext, key: StepKey, record: StepRecord
+) -> tuple[Any, PipelineException | None]:
+    """Run the step's body, retrying as its retry policy says: ``(outcome, None)`` or ``(None, failure)``."""
+    step_id = bound.step_id
+    kill = ctx.services.kill
+    attempt = 0
+    earlier = record.attempts  # attempts of earlier processes (a resumed durable run)
+    while True:
+        ctx.globals["stepRetryCount"] = attempt
+        record.attempts = earlier + attempt + 1
+        try:
+            if kill.step_killed(key):
+                raise StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
+            outcome = _dispatch(run, bound, ctx, record)
+            if kill.step_targeted(key):  # this step was killed while it ran
+                raise StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
+            ctx.globals.pop("stepRetryCount", None)
+            return outcome, None
+        except Exception as exc:
+            failure = _normalise(exc, step_id, run.pipeline_id)
+            delay = _retry_delay(bound.step, attempt, failure)
+            if delay is None:
+                break
+            if kill.step_killed(key):  # killed: no further attempt
+                failure = StepKilledException(f"step {key} was killed", step_id=step_id, pipeline_id=run.pipeline_id)
+                break
+            run.tracker.retry(ctx, key, record, failure, delay)
+        _sleep(delay, ctx)
+        attempt += 1
+    ctx.globals.pop("stepRetryCount", None)
+    return None, failure
 
 
 def _fail(
@@ -218,15 +230,18 @@ class _Continue:
         self.next_step_id = next_step_id
 
 
-def _dispatch(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, record: StepRecord) -> Any:
-    values = map_step_parameters(step, ctx, run.pipeline_id)
+def _dispatch(run: PipelineRun, bound: BoundStep, ctx: PipelineContext, record: StepRecord) -> Any:
+    step = bound.step
+    values = _map_parameters(bound, ctx, run.pipeline_id)
     if step.execute_if_empty is not None:
         dynamic = map_value(step.execute_if_empty, ctx, type_name="text", name="dynamic")
         if dynamic is not None:
-            if step.type_name in ("fork", "split"):
+            if bound.kind in ("fork", "split"):
                 return _Skipped(StepResponse(dynamic, None), _after_block(run, step))
             return StepResponse(dynamic, None)
-    kind = step.type_name
+    if bound.is_function:
+        return _call_function(run, bound, ctx, values, record)
+    kind = bound.kind
     if kind == "fork":
         return _Continue(run_fork(run, step, ctx, values, run_path))
     if kind == "split":
@@ -235,7 +250,7 @@ def _dispatch(run: PipelineRun, step: PipelineStep, ctx: PipelineContext, record
         return run_step_group(run, step, ctx, values, run_path)
     if kind in ("join", "merge"):
         return _Continue(step.next_step_id)
-    return _call_function(run, step, ctx, values, record)
+    return _call_function(run, bound, ctx, values, record)
 
 
 def _after_block(run: PipelineRun, step: PipelineStep) -> str | None:
@@ -250,34 +265,38 @@ def _after_block(run: PipelineRun, step: PipelineStep) -> str | None:
 
 def map_step_parameters(step: PipelineStep, ctx: PipelineContext, pipeline_id: str) -> dict[str, Any]:
     """Every non-``result`` parameter of the step, mapped (``required`` ones must give a value)."""
+    return _map_parameters(BoundStep.of(step, {}), ctx, pipeline_id)
+
+
+def _map_parameters(bound: BoundStep, ctx: PipelineContext, pipeline_id: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for index, param in enumerate(step.params):
-        if param.type_name == "result" or param.name is None:
-            continue
+    for mapped in bound.parameters:
+        param = mapped.param
         try:
-            value = map_parameter(param, ctx)
+            value = resolve_text(mapped.text, ctx) if mapped.text is not None else map_parameter(param, ctx)
         except PipelineException as exc:
             exc.details.setdefault("parameter", param.name)
             raise
         except Exception as exc:
-            raise MappingError(f"parameter [{param.name}] of step [{step.id}] in pipeline [{pipeline_id}] could not "
-                               f"be mapped: {type(exc).__name__}: {exc}", step_id=step.id, pipeline_id=pipeline_id,
-                               parameter=param.name) from exc
+            raise MappingError(f"parameter [{param.name}] of step [{bound.step_id}] in pipeline [{pipeline_id}] "
+                               f"could not be mapped: {type(exc).__name__}: {exc}", step_id=bound.step_id,
+                               pipeline_id=pipeline_id, parameter=param.name) from exc
         if value is None and param.required:
             raise MappingError(
-                f"required parameter [{param.name}] (params[{index}]) of step [{step.id}] in pipeline "
+                f"required parameter [{param.name}] (params[{mapped.index}]) of step [{bound.step_id}] in pipeline "
                 f"[{pipeline_id}] has no value: {param.value!r} resolved to nothing",
-                step_id=step.id,
+                step_id=bound.step_id,
                 pipeline_id=pipeline_id,
                 parameter=param.name,
             )
-        values[param.name] = value
+        values[mapped.name] = value
     return values
 
 
 def _call_function(
-    run: PipelineRun, step: PipelineStep, ctx: PipelineContext, values: dict[str, Any], record: StepRecord
+    run: PipelineRun, bound: BoundStep, ctx: PipelineContext, values: dict[str, Any], record: StepRecord
 ) -> StepResponse:
+    step = bound.step
     meta = step.engine_meta
     target = meta.target if meta is not None else None
     if not target:
@@ -286,26 +305,25 @@ def _call_function(
             step_id=step.id,
             pipeline_id=run.pipeline_id,
         )
-    function = ctx.services.resolver.resolve(target, meta.pkg if meta else None)
+    call = bound.bind_call(ctx.services.resolver.resolve(target, meta.pkg if meta else None))
     validate = ctx.globals.get("validateStepParameterTypes") in (True, "true", "True")
-    args, kwargs = bind_arguments(
-        function, values, ctx, validate_types=validate, step_id=step.id, pipeline_id=run.pipeline_id
+    args, kwargs = bind_planned(
+        call.plan, values, ctx, validate_types=validate, step_id=step.id, pipeline_id=run.pipeline_id
     )
     ctx.step_metrics = record.metrics
     try:
-        result = function(*args, **kwargs)
+        result = call.function(*args, **kwargs)
     except PipelineException:
         raise
     except Exception as exc:
         error = StepError.wrap(exc, step_id=step.id, pipeline_id=run.pipeline_id)
-        suspects = none_arguments(function, kwargs)
+        suspects = none_arguments(call.function, kwargs)
         if suspects:  # name the parameter involved: an argument that cannot be None was given None
             error.details["parameter"] = suspects[0]
         raise error from exc
     response = as_step_response(result)
-    schema = step.output_schema if step.output_schema is not None else declared_schema(function)
-    if schema:
-        check_output(schema, response.primary_return, step_id=step.id, pipeline_id=run.pipeline_id)
+    if call.schema:
+        check_output(call.schema, response.primary_return, step_id=step.id, pipeline_id=run.pipeline_id)
     return response
 
 

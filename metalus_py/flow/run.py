@@ -41,12 +41,16 @@ class PipelineRun:
     journal_pipeline_id: str = field(init=False)
     #: ``METALUS_MAX_STEP_VISITS`` as it was when the run started (read once, not per step).
     visit_limit_env: str = field(init=False)
+    #: Each step's compiled form (:class:`metalus_py.flow.bound.BoundStep`), by the step's ``id()``,
+    #: kept on the pipeline so later runs, fork values and loops reuse it.
+    bound: dict[int, Any] = field(init=False)
 
     def __post_init__(self) -> None:
         self.steps = self.pipeline.step_map()
         self.pipeline_id = self.pipeline.id or ""
         self.journal_pipeline_id = self.key_pipeline_id or self.pipeline_id
         self.visit_limit_env = os.environ.get(VISIT_LIMIT_ENV, "")
+        self.bound = self.pipeline.bound_steps
 
     @cached_property
     def structure(self) -> FlowStructure:

@@ -113,6 +113,8 @@ class Pipeline(FileModel):
     parameters: dict[str, Any] | None = None
     #: Where the pipeline is defined (``executions[0].pipelines[1]``), set when an application is prepared.
     _location: str | None = PrivateAttr(default=None)
+    #: The step loop's compiled steps (``flow.bound``), by step ``id()``: shared by every run of this pipeline.
+    _bound_steps: dict[int, Any] = PrivateAttr(default_factory=dict)
 
     @property
     def location(self) -> str | None:
@@ -122,6 +124,19 @@ class Pipeline(FileModel):
         """Record where this pipeline is defined (kept when already known)."""
         if self._location is None:
             self._location = location
+
+    def __getstate__(self) -> dict[Any, Any]:
+        # The compiled steps hold resolved functions and live only in this process: never pickled.
+        state = super().__getstate__()
+        private = state.get("__pydantic_private__")
+        if private and private.get("_bound_steps"):
+            state["__pydantic_private__"] = {**private, "_bound_steps": {}}
+        return state
+
+    @property
+    def bound_steps(self) -> dict[int, Any]:
+        """The step loop's cache of compiled steps (filled as steps first run)."""
+        return self._bound_steps
 
     def step_map(self) -> dict[str, PipelineStep]:
         """Steps by id (the last definition wins, as Metalus)."""

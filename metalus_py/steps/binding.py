@@ -107,7 +107,20 @@ def bind_arguments(
     pipeline_id: str | None,
 ) -> tuple[list[Any], dict[str, Any]]:
     """Positional-only and keyword arguments for calling ``function`` with the mapped ``values``."""
-    plan = plan_arguments(function, tuple(values))
+    return bind_planned(plan_arguments(function, tuple(values)), values, ctx, validate_types=validate_types,
+                        step_id=step_id, pipeline_id=pipeline_id)
+
+
+def bind_planned(
+    plan: ArgumentPlan,
+    values: Mapping[str, Any],
+    ctx: PipelineContext,
+    *,
+    validate_types: bool,
+    step_id: str | None,
+    pipeline_id: str | None,
+) -> tuple[list[Any], dict[str, Any]]:
+    """:func:`bind_arguments` with the plan already worked out (``values`` has every name of the plan)."""
     positional: list[Any] = []
     keywords: dict[str, Any] = {}
     for argument, source, target in plan.sources:
