@@ -7,7 +7,9 @@ its own sortable microsecond form internally; :func:`iso_text` converts it on th
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
 def iso(ts: float | None) -> str | None:
@@ -17,7 +19,20 @@ def iso(ts: float | None) -> str | None:
     """
     if ts is None:
         return None
-    return datetime.fromtimestamp(round(ts, 3), UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # As datetime.fromtimestamp(round(ts, 3)) then isoformat(timespec="milliseconds"), with the
+    # date and time of day formatted once per second (a result document holds thousands).
+    fraction, seconds = math.modf(round(ts, 3))
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        seconds, micros = seconds + 1, micros - 1_000_000
+    elif micros < 0:
+        seconds, micros = seconds - 1, micros + 1_000_000
+    return f"{_second(int(seconds))}.{micros // 1000:03d}Z"
+
+
+@lru_cache(maxsize=256)
+def _second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "")
 
 
 def parse(text: str) -> datetime:
