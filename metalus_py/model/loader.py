@@ -9,6 +9,7 @@ from typing import Any
 
 import fsspec
 
+from metalus_py.base import json_text
 from metalus_py.base.exceptions import ApplicationError
 from metalus_py.model.pipeline import Pipeline
 
@@ -53,7 +54,7 @@ def parse_json(text: str, source: str) -> Any:
     if not text.strip():
         raise JsonSyntaxError(f"{source}: the file is empty (expected a JSON object)", source=source, line=1, column=1)
     try:
-        document = json.loads(text)
+        document = json_text.loads(text)
     except RecursionError as exc:
         raise JsonSyntaxError(
             f"{source}: the JSON is nested too deeply to read (at most {MAX_JSON_DEPTH} levels)",
