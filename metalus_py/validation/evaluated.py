@@ -45,6 +45,20 @@ class Token:
     fallback: bool = False
 
 
+class StepStrings:
+    """:func:`step_strings` of each step, worked out once per validation (several checks read them)."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[int, str], tuple[Evaluated, ...]] = {}
+
+    def of(self, step: PipelineStep, path: str) -> tuple[Evaluated, ...]:
+        key = (id(step), path)  # the steps outlive this object: it lives for one validation
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = tuple(step_strings(step, path))
+        return found
+
+
 def step_strings(step: PipelineStep, path: str) -> Iterator[Evaluated]:
     """Every mapping string of ``step`` (at ``path``, ``...steps[i]``) the engine evaluates."""
     for index, param in enumerate(step.params):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from metalus_py.base.problems import ValidationReport
 from metalus_py.model.pipeline import Pipeline
-from metalus_py.validation.evaluated import Evaluated, Token, bare_templates, step_strings, tokens
+from metalus_py.validation.evaluated import Evaluated, StepStrings, Token, bare_templates, tokens
 from metalus_py.validation.lookup import FoundPipeline
 from metalus_py.validation.plan_checks import did_you_mean
 from metalus_py.validation.shapes import at
@@ -32,14 +32,17 @@ class PipelineIndex:
             self.steps.setdefault(pipeline.id, set()).update(s.id for s in pipeline.steps if s.id)
 
 
-def check_references(found: FoundPipeline, index: PipelineIndex, report: ValidationReport) -> None:
+def check_references(
+    found: FoundPipeline, index: PipelineIndex, report: ValidationReport, strings: StepStrings | None = None
+) -> None:
     """Report every step reference of ``found`` that names nothing, and bare ``{name}`` templates."""
+    strings = strings or StepStrings()
     pipeline = found.pipeline
     own = {s.id for s in pipeline.steps if s.id}
     keys = index.parameter_keys.get(pipeline.id or "", set()) | _input_names(pipeline)
     for step_index, step in enumerate(pipeline.steps):
         step_path = at(found.prefix, f"steps[{step_index}]")
-        for evaluated in step_strings(step, step_path):
+        for evaluated in strings.of(step, step_path):
             for token in tokens(evaluated.text):
                 if token.prefix in _KINDS:
                     _check_token(token, evaluated, pipeline, own, keys, index, report)

@@ -34,13 +34,22 @@ _NOT_ALLOWED: dict[str, tuple[type, ...]] = {
 _SCALAR_TYPES = ("integer", "int", "long", "short", "byte", "bigint", "boolean", "float", "double")
 
 
-def check_declared_types(step: PipelineStep, pipeline_id: str, path: str, report: ValidationReport) -> None:
+def step_literals(step: PipelineStep) -> list[tuple[bool, Any]]:
+    """Each parameter's literal value, as ``(found, value)`` (both checks below read them)."""
+    return [_literal_value(param) for param in step.params]
+
+
+def check_declared_types(
+    step: PipelineStep, pipeline_id: str, path: str, report: ValidationReport,
+    literals: list[tuple[bool, Any]] | None = None,
+) -> None:
     """Literal values that contradict their parameter's declared ``type``."""
+    literals = literals if literals is not None else step_literals(step)
     for index, param in enumerate(step.params):
         kind = param.type_name
         if kind in ("result", "script", "scalascript") or param.class_name:
             continue
-        found, value = _literal_value(param)
+        found, value = literals[index]
         if not found:
             continue
         where = f"parameter [{param.name}] of step [{step.id or '?'}] in pipeline [{pipeline_id}]"
@@ -85,9 +94,11 @@ def _has_mapping(value: Any) -> bool:
 
 
 def check_signature(
-    step: PipelineStep, function: Callable[..., Any], pipeline_id: str, path: str, report: ValidationReport
+    step: PipelineStep, function: Callable[..., Any], pipeline_id: str, path: str, report: ValidationReport,
+    literals: list[tuple[bool, Any]] | None = None,
 ) -> None:
     """The step's parameters against ``function``'s signature (names, required arguments, type hints)."""
+    literals = literals if literals is not None else step_literals(step)
     try:
         spec = function_spec(function)
     except (TypeError, ValueError):
@@ -114,7 +125,7 @@ def check_signature(
         argument = arguments[matched]
         if param.class_name or param.type_name in ("script", "scalascript"):
             continue
-        found, value = _literal_value(param)
+        found, value = literals[index]
         if not found or value is None:
             continue
         try:

@@ -20,14 +20,14 @@ from metalus_py.mapping.syntax import contains_special
 from metalus_py.model.application import Application, Execution
 from metalus_py.model.pipeline import PipelineStep
 from metalus_py.steps.resolution import StepResolutionError
-from metalus_py.validation.evaluated import step_strings
+from metalus_py.validation.evaluated import StepStrings
 from metalus_py.validation.globals_use import GlobalsChecker, all_link_names
 from metalus_py.validation.lookup import FoundPipeline
 from metalus_py.validation.loops import check_loops
 from metalus_py.validation.output_schemas import check_output_schema
 from metalus_py.validation.references import PipelineIndex, check_references, global_inputs
 from metalus_py.validation.shapes import at
-from metalus_py.validation.signatures import check_declared_types, check_signature
+from metalus_py.validation.signatures import check_declared_types, check_signature, step_literals
 from metalus_py.validation.steps import PipelineChecker
 
 _SETS_GLOBAL = re.compile(r"\$global(?:s|Link)\.([A-Za-z_][A-Za-z0-9_]*)")
@@ -46,28 +46,38 @@ def check_usage(
             for pid, values in holder.as_dict().items():
                 index.parameter_keys.setdefault(pid, set()).update(values)
     dynamic: set[str] = set()
+    strings = StepStrings()
     for found in checker.checked:
         dynamic |= global_inputs(found.pipeline)
-        check_references(found, index, report)
+        check_references(found, index, report, strings)
         check_loops(found.pipeline, found.prefix, report)
         for step_index, step in enumerate(found.pipeline.steps):
             path = at(found.prefix, f"steps[{step_index}]")
-            check_declared_types(step, found.pipeline.id or "?", path, report)
+            literals = step_literals(step)
+            check_declared_types(step, found.pipeline.id or "?", path, report, literals)
             check_output_schema(step, found.pipeline.id or "?", path, report)
             function = _function(checker, step)
             if function is not None:
-                check_signature(step, function, found.pipeline.id or "?", path, report)
+                check_signature(step, function, found.pipeline.id or "?", path, report, literals)
                 dynamic |= _globals_set_by(step, function)
     runs = [_direct_pipelines(i, e, application, checker) for i, e in enumerate(application.executions)]
     pipelines_of = {e.id: _declared_pipeline_ids(e, application) for e in application.executions if e.id}
     globals_checker = GlobalsChecker(application, document, report, parameters, pipelines_of, index.steps, dynamic)
+    _check_global_use(application, checker, runs, globals_checker, strings)
+    declared = set(application.required_parameters) | _global_keys(document)
+    return globals_checker.used | set(all_link_names(document)) | dynamic | declared
+
+
+def _check_global_use(application: Application, checker: PipelineChecker, runs: list[list[FoundPipeline]],
+                      globals_checker: GlobalsChecker, strings: StepStrings) -> None:
+    """``!`` references of the pipelines each execution runs, checked in its scope; the rest noted as used."""
     direct: set[int] = set()
     for i, execution in enumerate(application.executions):
         scope = globals_checker.scope(i)
         for found in runs[i]:
             direct.add(id(found.pipeline))
             for step_index, step in enumerate(found.pipeline.steps):
-                for evaluated in step_strings(step, at(found.prefix, f"steps[{step_index}]")):
+                for evaluated in strings.of(step, at(found.prefix, f"steps[{step_index}]")):
                     globals_checker.check_text(scope, evaluated.text, evaluated.path, evaluated.param)
         fork_by = execution.fork_by_values
         if execution.kind == "fork" and fork_by:
@@ -76,10 +86,8 @@ def check_usage(
     for found in checker.checked:
         if id(found.pipeline) not in direct:
             for step_index, step in enumerate(found.pipeline.steps):
-                for evaluated in step_strings(step, at(found.prefix, f"steps[{step_index}]")):
+                for evaluated in strings.of(step, at(found.prefix, f"steps[{step_index}]")):
                     globals_checker.note_used(evaluated.text)
-    declared = set(application.required_parameters) | _global_keys(document)
-    return globals_checker.used | set(all_link_names(document)) | dynamic | declared
 
 
 def _global_keys(document: Mapping[str, Any]) -> set[str]:
