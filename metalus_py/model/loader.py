@@ -1,4 +1,5 @@
-"""Reading application and pipeline files through fsspec, and command-line ``--name value`` pairs."""
+"""Reading application and pipeline files (local paths directly, URLs through fsspec), and
+command-line ``--name value`` pairs."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ import json
 import os
 from typing import Any
 
-import fsspec
-
 from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.local_files import file_exists, open_text
 from metalus_py.model.pipeline import Pipeline
 
 #: Command-line parameters that never become globals (Metalus ``cleanParams``).
@@ -38,7 +38,7 @@ def read_text(location: str) -> str:
         ApplicationError: the file does not exist or cannot be read.
     """
     try:
-        with fsspec.open(location, "r", encoding="utf-8") as handle:
+        with open_text(location) as handle:  # fsspec (and its asyncio) is imported only for URLs
             return str(handle.read())
     except FileNotFoundError as exc:
         raise ApplicationError(f"{location}: file not found") from exc
@@ -144,10 +144,9 @@ def parse_cli_pairs(arguments: list[str]) -> dict[str, Any]:
 def load_pipeline_file(directory: str, pipeline_id: str) -> Pipeline | None:
     """``<directory>/<pipeline_id>.json`` as a pipeline (an object, or an array whose first item is used)."""
     location = f"{directory.rstrip('/')}/{pipeline_id}.json"
+    if not file_exists(location):
+        return None
     try:
-        fs, path = fsspec.core.url_to_fs(location)
-        if not fs.exists(path):
-            return None
         text = read_text(location)
     except (ApplicationError, OSError, ValueError):
         return None
