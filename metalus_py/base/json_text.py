@@ -12,19 +12,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import orjson
-
-_OPTIONS = (
-    orjson.OPT_INDENT_2
-    | orjson.OPT_NON_STR_KEYS
-    | orjson.OPT_PASSTHROUGH_DATACLASS
-    | orjson.OPT_PASSTHROUGH_DATETIME
-)
-
 
 def dumps_indented(value: Any) -> str:
     """``json.dumps(value, indent=2, default=str)``, without its pure-Python cost."""
+    import orjson  # on first use: it imports uuid and platform, which a run without a document never needs
+
+    options = (
+        orjson.OPT_INDENT_2
+        | orjson.OPT_NON_STR_KEYS
+        | orjson.OPT_PASSTHROUGH_DATACLASS
+        | orjson.OPT_PASSTHROUGH_DATETIME
+    )
     try:
-        return orjson.dumps(value, default=str, option=_OPTIONS).decode("utf-8")
+        return orjson.dumps(value, default=str, option=options).decode("utf-8")
     except (TypeError, orjson.JSONEncodeError):
         return json.dumps(value, indent=2, default=str)

@@ -8,6 +8,7 @@ import json
 import os
 from typing import Any
 
+from metalus_py.base.cli_pairs import parse_cli_pairs as parse_cli_pairs  # re-exported: its old home
 from metalus_py.base.exceptions import ApplicationError
 from metalus_py.base.local_files import file_exists, open_text
 from metalus_py.model.pipeline import Pipeline
@@ -117,28 +118,6 @@ def unwrap_application(document: Any) -> Any:
     if isinstance(document, dict) and set(document) == {"application"} and isinstance(document["application"], dict):
         return document["application"]
     return document
-
-
-def parse_cli_pairs(arguments: list[str]) -> dict[str, Any]:
-    """``--name value`` pairs as Metalus reads them: ``true``/``false`` become booleans, the rest strings.
-
-    Raises:
-        ApplicationError: a ``--name`` with no value after it.
-    """
-    pairs: dict[str, Any] = {}
-    index = 0
-    while index < len(arguments):
-        token = arguments[index]
-        if not token.startswith("--") or len(token) <= 2:
-            raise ApplicationError(f"unexpected argument {token!r}: parameters are given as --name value")
-        if index + 1 >= len(arguments):
-            raise ApplicationError(f"parameter {token!r} has no value (expected --name value)")
-        value: Any = arguments[index + 1]
-        if value in ("true", "false"):
-            value = value == "true"
-        pairs[token[2:]] = value
-        index += 2
-    return pairs
 
 
 def load_pipeline_file(directory: str, pipeline_id: str) -> Pipeline | None:
