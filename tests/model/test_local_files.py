@@ -12,7 +12,9 @@ from metalus_py.model.loader import read_text
 
 
 def test_local_paths_and_urls_are_told_apart() -> None:
-    assert is_local_path("app.json") and is_local_path("/tmp/x/app.json") and is_local_path("C:\\apps\\a.json")
+    assert (
+        is_local_path("app.json") and is_local_path("/tmp/x/app.json") and is_local_path("C:\\apps\\a.json")
+    )
     assert not is_local_path("file:///tmp/app.json")
     assert not is_local_path("memory://apps/app.json")
     assert not is_local_path("simplecache::s3://bucket/app.json")
