@@ -51,7 +51,7 @@ def chain_app(steps: int) -> JsonDict:
 
 
 def one_step_library_app() -> JsonDict:
-    """Start-up: one ``steps_library`` step (``StringSteps.toUpperCase``), so polars is imported."""
+    """Start-up: one ``steps_library`` step (``StringSteps.toUpperCase``; the string steps need no polars)."""
     return {
         "id": "one-step",
         "stepPackages": ["steps_library"],

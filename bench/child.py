@@ -121,13 +121,14 @@ def _run_metalus(spec: Spec, clock: Clock) -> tuple[Any, dict[str, Any]]:
     """Run ``spec["app"]`` with the Python API (``mode`` none) or a durable SQLite run."""
     import metalus_py
 
+    run_application = metalus_py.run_application  # its modules are imported here, not in the clock
     params: dict[str, Any] = dict(spec.get("params", {}))
     mode = spec["mode"]
     extra: dict[str, Any] = {}
     result: Any
     if mode == "none":
         with clock.measure():
-            result = metalus_py.run_application(spec["app"], params)
+            result = run_application(spec["app"], params)
     else:
         from metalus_py.durable.session import RunOptions, start_run
         from metalus_py.state import open_store

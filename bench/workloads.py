@@ -569,8 +569,9 @@ def startup(harness: Harness, config: Config) -> Section:
         method=(
             "Whole-process wall time from spawn to exit, measured by the small launcher `bench.launch` "
             "(`os.wait4` also gives the peak RSS), `--state none --quiet`, no `--output-json`. The "
-            "one-step application runs `StringSteps.toUpperCase` from `steps_library` (which imports "
-            "polars, as a real application does); the bench-step row shows the engine without polars. "
+            "one-step application runs `StringSteps.toUpperCase` from `steps_library` (each step object "
+            "is imported on first use, so the string steps import neither polars nor pyarrow); the "
+            "bench-step row shows the engine with a step package of its own. "
             "The absolute target (0.40 s) assumes the peers' machine, where python + polars took "
             f"{PEER_POLARS_BASELINE} s; here it takes {sec(polars)} ({scale:.2f}×), so the row also shows "
             "the machine-independent "

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from steps_library import transforms
 from steps_library._frames import Frame, restore, to_lazy
 from steps_library.schema import Transformations, schema_to_polars
 from steps_library.transforms import cast_expression, clean_column_name
@@ -158,3 +159,34 @@ def merge_data_frames(
     if distinct:
         merged = merged.unique(maintain_order=True)
     return restore(merged, input_data_frame, destination_data_frame)
+
+
+class TransformationSteps:
+    """Transforms on DataFrames, LazyFrames (kept lazy) and Arrow tables; Metalus schema mapping."""
+
+    select = staticmethod(transforms.select)
+    select_expressions = staticmethod(transforms.select_expressions)
+    rename = staticmethod(transforms.rename)
+    drop_columns = staticmethod(transforms.drop_columns)
+    cast = staticmethod(transforms.cast)
+    apply_filter = staticmethod(transforms.apply_filter)
+    add_column = staticmethod(transforms.add_column)
+    add_columns = staticmethod(transforms.add_columns)
+    add_static_column = staticmethod(transforms.add_static_column)
+    add_static_column_to_data_frame = staticmethod(transforms.add_static_column)
+    add_unique_id = staticmethod(transforms.add_unique_id)
+    add_unique_id_to_data_frame = staticmethod(transforms.add_unique_id)
+    join = staticmethod(transforms.join)
+    group_by = staticmethod(transforms.group_by)
+    union = staticmethod(transforms.union)
+    concat = staticmethod(transforms.concat)
+    distinct = staticmethod(transforms.distinct)
+    sort = staticmethod(transforms.sort)
+    sample = staticmethod(transforms.sample)
+    limit = staticmethod(transforms.limit)
+    standardize_column_names = staticmethod(transforms.standardize_column_names)
+    apply_transforms = staticmethod(apply_transforms)
+    apply_schema = staticmethod(apply_schema)
+    map_data_frame_to_schema = staticmethod(map_data_frame_to_schema)
+    map_to_destination_data_frame = staticmethod(map_to_destination_data_frame)
+    merge_data_frames = staticmethod(merge_data_frames)

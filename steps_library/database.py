@@ -250,3 +250,11 @@ def execute_sql(url: str, statement: str, parameters: list[Any] | None = None) -
         cursor.execute(statement, parameters or [])
         count = getattr(cursor, "rowcount", -1)
     return int(count if count is not None else -1)
+
+
+class DatabaseSteps:
+    """Read and write tables through SQLite, PostgreSQL or DuckDB connection URLs."""
+
+    read_table = staticmethod(read_table)
+    write_table = staticmethod(write_table)
+    execute_sql = staticmethod(execute_sql)

@@ -74,3 +74,13 @@ def error(message: str, pipeline_context: Any) -> str:
     """
     pipeline_context.add_step_message(message, "error")
     return message
+
+
+class ExceptionSteps:
+    """Skip, stop, pause or fail an execution (Metalus's ExceptionSteps plus pause/error messages)."""
+
+    throw_skip_execution_exception = staticmethod(throw_skip_execution_exception)
+    throw_pipeline_exception = staticmethod(throw_pipeline_exception)
+    throw_pause_exception = staticmethod(throw_pause_exception)
+    pause = staticmethod(pause)
+    error = staticmethod(error)

@@ -219,3 +219,17 @@ def write_text(
     with fs.open(fs_path, "wb") as handle:
         handle.write(str(content).encode(encoding))
     return path
+
+
+class FileSteps:
+    """File operations through fsspec URLs (local paths, ``memory://``, any installed backend)."""
+
+    list_files = staticmethod(list_files)
+    exists = staticmethod(exists)
+    get_size = staticmethod(get_size)
+    copy = staticmethod(copy)
+    move = staticmethod(move)
+    delete = staticmethod(delete)
+    make_directories = staticmethod(make_directories)
+    read_text = staticmethod(read_text)
+    write_text = staticmethod(write_text)

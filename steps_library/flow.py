@@ -7,15 +7,12 @@ so these steps return short words: ``equal``/``not_equal``, ``less``/``equal``/`
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
-import polars as pl
-import pyarrow as pa
-
 from metalus_py.base.exceptions import PipelineException
 from metalus_py.steps.response import StepResponse
-from steps_library._frames import row_count
 
 
 def compare(left: Any, right: Any, case_insensitive: bool = False) -> str:
@@ -62,8 +59,9 @@ def is_empty(value: Any) -> str:
     """
     if value is None:
         return "true"
-    if isinstance(value, pl.DataFrame | pl.LazyFrame | pa.Table):
-        return "true" if row_count(value) == 0 else "false"
+    rows = _frame_rows(value)
+    if rows is not None:
+        return "true" if rows == 0 else "false"
     try:
         return "true" if len(value) == 0 else "false"
     except TypeError:
@@ -76,9 +74,22 @@ def count(data_frame: Any) -> int:
     Args:
         data_frame: a DataFrame, LazyFrame (counted with a ``len`` query), Arrow table or list.
     """
-    if isinstance(data_frame, pl.DataFrame | pl.LazyFrame | pa.Table):
-        return row_count(data_frame)
-    return len(data_frame)
+    rows = _frame_rows(data_frame)
+    return len(data_frame) if rows is None else rows
+
+
+def _frame_rows(value: Any) -> int | None:
+    """Rows of a polars or Arrow frame, ``None`` for any other value.
+
+    Neither library is imported to tell: a frame exists only once its library has been imported.
+    """
+    pl, pa = sys.modules.get("polars"), sys.modules.get("pyarrow")
+    is_polars = pl is not None and isinstance(value, pl.DataFrame | pl.LazyFrame)
+    if not is_polars and (pa is None or not isinstance(value, pa.Table)):
+        return None
+    from steps_library._frames import row_count
+
+    return row_count(value)
 
 
 def sleep(seconds: float) -> float:
@@ -118,3 +129,14 @@ compare.branch_results = ("equal", "not_equal")  # type: ignore[attr-defined]
 compare_values.branch_results = ("less", "equal", "greater")  # type: ignore[attr-defined]
 is_empty.branch_results = ("true", "false")  # type: ignore[attr-defined]
 simple_retry.branch_results = ("retry", "stop")  # type: ignore[attr-defined]
+
+
+class FlowSteps:
+    """Comparison and branch helpers, counts, retry decisions and sleep."""
+
+    compare = staticmethod(compare)
+    compare_values = staticmethod(compare_values)
+    is_empty = staticmethod(is_empty)
+    count = staticmethod(count)
+    sleep = staticmethod(sleep)
+    simple_retry = staticmethod(simple_retry)

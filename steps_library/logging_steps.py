@@ -47,3 +47,9 @@ def log_message(message: str, level: str = "INFO") -> str:
     masked = mask_secrets(message)
     logger.log(number, masked)
     return masked
+
+
+class LoggingSteps:
+    """Log messages through the standard logging module."""
+
+    log_message = staticmethod(log_message)

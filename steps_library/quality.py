@@ -209,3 +209,12 @@ def _bound(value: Any, dtype: pl.DataType, column: str) -> Any:
 #: With ``fail=False`` each check answers ``passed`` or ``failed``: the catalogue offers them as branches.
 for _check in (check_row_count, check_not_null, check_unique, check_range):
     setattr(_check, "branch_results", ("passed", "failed"))  # noqa: B010 - a plain function attribute
+
+
+class QualitySteps:
+    """Data quality checks that fail the step or return ``passed``/``failed`` for a branch."""
+
+    check_row_count = staticmethod(check_row_count)
+    check_not_null = staticmethod(check_not_null)
+    check_unique = staticmethod(check_unique)
+    check_range = staticmethod(check_range)

@@ -337,3 +337,15 @@ def scan(
         storage_options: options for the storage backend.
     """
     return read_frame(path, file_format, options, True, storage_options)
+
+
+class DataReaderSteps:
+    """Read CSV, Parquet, JSON, NDJSON and Arrow IPC files, directories and globs into frames."""
+
+    read_csv = staticmethod(read_csv)
+    read_parquet = staticmethod(read_parquet)
+    read_ipc = staticmethod(read_ipc)
+    read_ndjson = staticmethod(read_ndjson)
+    read_json = staticmethod(read_json)
+    read = staticmethod(read)
+    scan = staticmethod(scan)

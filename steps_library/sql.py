@@ -50,3 +50,10 @@ def query_data_frame(data_frame: Frame, query: str, table_name: str = "dataFrame
         table_name: the name of the frame in the query.
     """
     return sql(query, {table_name: data_frame})
+
+
+class SqlSteps:
+    """SQL over named frames with polars' SQLContext."""
+
+    query_data_frame = staticmethod(query_data_frame)
+    sql = staticmethod(sql)

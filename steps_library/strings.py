@@ -152,3 +152,20 @@ def string_matches(string: str, regex: str) -> bool:
         regex: the pattern.
     """
     return re.fullmatch(regex, str(string)) is not None
+
+
+class StringSteps:
+    """String helpers (Metalus's StringSteps and more)."""
+
+    to_string = staticmethod(to_string)
+    list_to_string = staticmethod(list_to_string)
+    concat = staticmethod(concat)
+    format_string = staticmethod(format_string)
+    to_lower_case = staticmethod(to_lower_case)
+    to_upper_case = staticmethod(to_upper_case)
+    string_split = staticmethod(string_split)
+    split = staticmethod(split)
+    substring = staticmethod(substring)
+    replace = staticmethod(replace)
+    string_equals = staticmethod(string_equals)
+    string_matches = staticmethod(string_matches)

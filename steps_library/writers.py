@@ -327,3 +327,14 @@ def write(
         The path; named returns ``files``, ``rows`` and ``$metrics.rowsWritten``.
     """
     return write_frame(data_frame, path, file_format, options, partition_by, mode, storage_options)
+
+
+class DataWriterSteps:
+    """Write frames as CSV, Parquet, JSON, NDJSON or Arrow IPC, optionally partitioned."""
+
+    write_csv = staticmethod(write_csv)
+    write_parquet = staticmethod(write_parquet)
+    write_ipc = staticmethod(write_ipc)
+    write_ndjson = staticmethod(write_ndjson)
+    write_json = staticmethod(write_json)
+    write = staticmethod(write)

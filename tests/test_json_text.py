@@ -52,12 +52,13 @@ def test_loads_reads_what_the_standard_library_reads() -> None:
         '{"max64": 9223372036854775807, "min64": -9223372036854775808}',
         "[" * 200 + "]" * 200,
     ]
-    for text in texts:
+    filler = '"' + "x" * 40_000 + '"'  # large enough for orjson to be used
+    for text in [*texts, *(f"[{t}, {filler}]" for t in texts)]:
         expected = json.loads(text)
         got = loads(text)
         assert json.dumps(got) == json.dumps(expected), text
         assert type(got) is type(expected)
-    assert type(loads('{"big": 123456789012345678901234567890}')["big"]) is int
+    assert type(loads(f'[{{"big": 123456789012345678901234567890}}, {filler}]')[0]["big"]) is int
 
 
 def test_loads_gives_the_standard_syntax_error() -> None:
@@ -65,6 +66,8 @@ def test_loads_gives_the_standard_syntax_error() -> None:
 
     from metalus_py.base.json_text import loads
 
-    with pytest.raises(json.JSONDecodeError) as caught:
-        loads('{\n  "a": 1,\n  "b": }')
-    assert (caught.value.lineno, caught.value.colno) == (3, 8)
+    filler = "x" * 40_000
+    for text in ('{\n  "a": 1,\n  "b": }', f'{{\n  "a": "{filler}",\n  "b": }}'):
+        with pytest.raises(json.JSONDecodeError) as caught:
+            loads(text)
+        assert (caught.value.lineno, caught.value.colno) == (3, 8)

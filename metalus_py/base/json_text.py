@@ -18,22 +18,17 @@ import json
 import re
 from typing import Any
 
-import orjson
-
-_OPTIONS = (
-    orjson.OPT_INDENT_2
-    | orjson.OPT_NON_STR_KEYS
-    | orjson.OPT_PASSTHROUGH_DATACLASS
-    | orjson.OPT_PASSTHROUGH_DATETIME
-)
-
 #: A run of digits orjson might not read as ``json`` does (a big integer, a long fraction).
 _LONG_DIGITS = re.compile(r"\d{19,}")
+#: Below this many characters the standard parser is as quick, and orjson is not worth importing.
+_ORJSON_FROM = 32_768
 
 
 def loads(text: str) -> Any:
-    """``json.loads(text)``, parsed by orjson when the result is sure to be the same."""
-    if _LONG_DIGITS.search(text) is None:
+    """``json.loads(text)``, parsed by orjson when the text is large and the result is sure to be the same."""
+    if len(text) >= _ORJSON_FROM and _LONG_DIGITS.search(text) is None:
+        import orjson  # on first use, as below
+
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:
@@ -43,7 +38,15 @@ def loads(text: str) -> Any:
 
 def dumps_indented(value: Any) -> str:
     """``json.dumps(value, indent=2, default=str)``, without its pure-Python cost."""
+    import orjson  # on first use: it imports uuid and platform, which a run without a document never needs
+
+    options = (
+        orjson.OPT_INDENT_2
+        | orjson.OPT_NON_STR_KEYS
+        | orjson.OPT_PASSTHROUGH_DATACLASS
+        | orjson.OPT_PASSTHROUGH_DATETIME
+    )
     try:
-        return orjson.dumps(value, default=str, option=_OPTIONS).decode("utf-8")
+        return orjson.dumps(value, default=str, option=options).decode("utf-8")
     except (TypeError, orjson.JSONEncodeError):
         return json.dumps(value, indent=2, default=str)

@@ -12,8 +12,8 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
+from metalus_py.base.cli_pairs import parse_cli_pairs
 from metalus_py.base.exceptions import ApplicationError
-from metalus_py.model.loader import parse_cli_pairs
 
 #: Flags every command accepts.
 COMMON_FLAGS = frozenset({"--quiet", "-q", "--verbose", "-v", "--help", "-h"})

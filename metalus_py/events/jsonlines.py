@@ -1,4 +1,4 @@
-"""Writing a run's events as JSON lines (one object per line) through fsspec."""
+"""Writing a run's events as JSON lines (one object per line) to a local path or fsspec URL."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import json
 import threading
 from typing import IO, Any
 
-import fsspec
-
+from metalus_py.base.local_files import open_text
 from metalus_py.events import RunEvent
 
 
@@ -16,11 +15,7 @@ class JsonLinesEventLog:
 
     def __init__(self, location: str) -> None:
         self.location = location
-        fs, path = fsspec.core.url_to_fs(location)
-        parent = path.rsplit("/", 1)[0] if "/" in path else ""
-        if parent:
-            fs.makedirs(parent, exist_ok=True)
-        self._handle: IO[Any] = fsspec.open(location, "a", encoding="utf-8").open()
+        self._handle: IO[Any] = open_text(location, "a", make_parents=True)
         self._lock = threading.Lock()
 
     def on_event(self, event: RunEvent) -> None:
@@ -36,5 +31,5 @@ class JsonLinesEventLog:
 
 def read_events(location: str) -> list[dict[str, Any]]:
     """The events of a JSON-lines log, in order."""
-    with fsspec.open(location, "r", encoding="utf-8") as handle:
+    with open_text(location) as handle:
         return [json.loads(line) for line in handle if line.strip()]

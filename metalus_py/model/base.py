@@ -17,6 +17,9 @@ class FileModel(BaseModel):
         extra="allow",
         arbitrary_types_allowed=True,
         protected_namespaces=(),
+        # Each model is built on first use: a run validates one Application (its nested models
+        # inline); the other models' validators are only built when they are used on their own.
+        defer_build=True,
     )
 
     def to_json_dict(self) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Reading application and pipeline files through fsspec, and command-line ``--name value`` pairs."""
+"""Reading application and pipeline files (local paths directly, URLs through fsspec), and
+command-line ``--name value`` pairs."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ import json
 import os
 from typing import Any
 
-import fsspec
-
 from metalus_py.base import json_text
+from metalus_py.base.cli_pairs import parse_cli_pairs as parse_cli_pairs  # re-exported: its old home
 from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.local_files import file_exists, open_text
 from metalus_py.model.pipeline import Pipeline
 
 #: Command-line parameters that never become globals (Metalus ``cleanParams``).
@@ -39,7 +40,7 @@ def read_text(location: str) -> str:
         ApplicationError: the file does not exist or cannot be read.
     """
     try:
-        with fsspec.open(location, "r", encoding="utf-8") as handle:
+        with open_text(location) as handle:  # fsspec (and its asyncio) is imported only for URLs
             return str(handle.read())
     except FileNotFoundError as exc:
         raise ApplicationError(f"{location}: file not found") from exc
@@ -119,35 +120,12 @@ def unwrap_application(document: Any) -> Any:
     return document
 
 
-def parse_cli_pairs(arguments: list[str]) -> dict[str, Any]:
-    """``--name value`` pairs as Metalus reads them: ``true``/``false`` become booleans, the rest strings.
-
-    Raises:
-        ApplicationError: a ``--name`` with no value after it.
-    """
-    pairs: dict[str, Any] = {}
-    index = 0
-    while index < len(arguments):
-        token = arguments[index]
-        if not token.startswith("--") or len(token) <= 2:
-            raise ApplicationError(f"unexpected argument {token!r}: parameters are given as --name value")
-        if index + 1 >= len(arguments):
-            raise ApplicationError(f"parameter {token!r} has no value (expected --name value)")
-        value: Any = arguments[index + 1]
-        if value in ("true", "false"):
-            value = value == "true"
-        pairs[token[2:]] = value
-        index += 2
-    return pairs
-
-
 def load_pipeline_file(directory: str, pipeline_id: str) -> Pipeline | None:
     """``<directory>/<pipeline_id>.json`` as a pipeline (an object, or an array whose first item is used)."""
     location = f"{directory.rstrip('/')}/{pipeline_id}.json"
+    if not file_exists(location):
+        return None
     try:
-        fs, path = fsspec.core.url_to_fs(location)
-        if not fs.exists(path):
-            return None
         text = read_text(location)
     except (ApplicationError, OSError, ValueError):
         return None

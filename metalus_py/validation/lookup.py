@@ -13,9 +13,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-import fsspec
-
 from metalus_py.base.exceptions import ApplicationError
+from metalus_py.base.local_files import file_exists
 from metalus_py.base.problems import ValidationReport
 from metalus_py.model.loader import (
     JsonSyntaxError,
@@ -106,11 +105,7 @@ class PipelineLibrary:
             return _FileEntry(None)
         for directory in pipeline_directories(self.source, self.step_packages):
             location = f"{directory.rstrip('/')}/{pipeline_id}.json"
-            try:
-                fs, path = fsspec.core.url_to_fs(location)
-                if not fs.exists(path):
-                    continue
-            except (OSError, ValueError):
+            if not file_exists(location):
                 continue
             shown = self._shown(location)
             where = f"{reference} -> {shown}"
