@@ -8,7 +8,6 @@ import json
 import os
 from typing import Any
 
-from metalus_py.base import json_text
 from metalus_py.base.cli_pairs import parse_cli_pairs as parse_cli_pairs  # re-exported: its old home
 from metalus_py.base.exceptions import ApplicationError
 from metalus_py.base.local_files import file_exists, open_text
@@ -55,7 +54,7 @@ def parse_json(text: str, source: str) -> Any:
     if not text.strip():
         raise JsonSyntaxError(f"{source}: the file is empty (expected a JSON object)", source=source, line=1, column=1)
     try:
-        document = json_text.loads(text)
+        document = json.loads(text)
     except RecursionError as exc:
         raise JsonSyntaxError(
             f"{source}: the JSON is nested too deeply to read (at most {MAX_JSON_DEPTH} levels)",
