@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from metalus_py.executors.values import Report, ValueBatch, value_globals
+from metalus_py.executors.values import Report, ValueBatch, could_not_run, value_globals
 from metalus_py.flow.execution import ExecutionOutcome, run_execution
 from metalus_py.plan.setup import PreparedApplication
 from metalus_py.plan.work import ReadyExecution, execution_spec, starting_globals, view_of
@@ -33,7 +33,11 @@ class LocalBackend:
         """The values of one fork launch (same parents): their starting globals built once, run from
         one queue by pool tasks added only as values prove slow, outcomes reported in batches."""
         first = works[0]
-        base = self.input_globals(ReadyExecution(first.execution_id, first.index[:-1], first.parents, first.kind))
+        try:
+            base = self.input_globals(ReadyExecution(first.execution_id, first.index[:-1], first.parents, first.kind))
+        except Exception as exc:  # every value would fail the same way: each is reported as its ERROR
+            report([could_not_run(work, exc) for work in works])
+            return
         parent_ids = tuple(parent.parent_id for parent in first.parents)
 
         def run_one(work: ReadyExecution) -> ExecutionOutcome:
