@@ -34,6 +34,8 @@ from metalus_py.state.records import (
 from metalus_py.state.status import ExecutionStatus, PipelineStatus, RunStatus, StepStatus
 
 Row = tuple[Any, ...]
+#: A step completion's columns: execution key, pipeline, step path, ended_at, output, named keys, metrics (JSON).
+Completion = tuple[str, str, str, str, str | None, str, str | None]
 C = TypeVar("C")
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,10 @@ class Tx(Protocol):
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Execute a statement, returning the affected row count."""
+        ...
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Execute a statement once per parameter row, returning the total affected row count."""
         ...
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:

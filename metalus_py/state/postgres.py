@@ -34,8 +34,8 @@ from metalus_py.base.run_ids import check_run_id
 from metalus_py.state._schema import DDL, SCHEMA_VERSION
 from metalus_py.state._sql_runs import RunsMixin
 from metalus_py.state._sql_schedules import SchedulesMixin
-from metalus_py.state._sql_steps import StepsMixin
-from metalus_py.state._sqlcore import Row, ThreadConnections
+from metalus_py.state._sql_steps import CLAIM_NEW, StepsMixin
+from metalus_py.state._sqlcore import Completion, Row, ThreadConnections
 from metalus_py.state.errors import StateError
 
 __all__ = ["PostgresStateStore"]
@@ -44,6 +44,25 @@ log = logging.getLogger(__name__)
 
 _LOCK_KEY = zlib.crc32(b"metalus_py.state.schema")
 
+# Completions of held steps, given as one array per column, in one statement.
+_COMPLETED = (
+    "WITH v AS (SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) "
+    "AS v (execution_key, pipeline_id, step_path, ended_at, output_json, named_keys_json, metrics_json)), "
+    "done AS (UPDATE metalus_step AS s SET status = 'COMPLETE', ended_at = v.ended_at, updated_at = ?, "
+    "error_json = NULL, output_json = v.output_json, named_keys_json = v.named_keys_json, "
+    "metrics_json = v.metrics_json FROM v WHERE s.run_id = ? AND s.execution_key = v.execution_key "
+    "AND s.pipeline_id = v.pipeline_id AND s.step_path = v.step_path AND s.status = 'RUNNING' AND s.owner = ? "
+    "RETURNING 1)"
+)
+_COMPLETE_ONLY = _COMPLETED + " SELECT (SELECT count(*) FROM done), 0"
+# ... and the claim of the next step (only when every completion was recorded), in the same statement.
+_COMPLETE_AND_CLAIM = (
+    _COMPLETED
+    + ", ins AS ("
+    + CLAIM_NEW.replace(" ON CONFLICT", " AND (SELECT count(*) FROM done) = ? ON CONFLICT")
+    + " RETURNING 1) SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM ins)"
+)
+
 
 class _PgTx:
     def __init__(self, cur: psycopg.Cursor[Any]) -> None:
@@ -51,6 +70,10 @@ class _PgTx:
 
     def run(self, query: str, params: Sequence[Any] = ()) -> int:
         self._cur.execute(query.replace("?", "%s"), tuple(params))
+        return self._cur.rowcount
+
+    def many(self, query: str, rows: Sequence[Sequence[Any]]) -> int:
+        self._cur.executemany(query.replace("?", "%s"), rows)
         return self._cur.rowcount
 
     def one(self, query: str, params: Sequence[Any] = ()) -> Row | None:
@@ -203,6 +226,22 @@ class PostgresStateStore(RunsMixin, StepsMixin, SchedulesMixin):
         conn = self._connections.get()
         with conn.cursor() as cur:  # autocommit: each statement commits itself
             yield _PgTx(cur)
+
+    def _complete_and_claim(
+        self, run_id: str, owner: str, iso: str, rows: Sequence[Completion], claim: Sequence[Any] | None
+    ) -> tuple[int, bool]:
+        """One statement (one round trip) for the completions and the claim (see the SQL mixin)."""
+        if not rows:
+            return super()._complete_and_claim(run_id, owner, iso, rows, claim)
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        params: list[Any] = [*columns, iso, run_id, owner]
+        with self._statement() as st:
+            if claim is None:
+                row = st.one(_COMPLETE_ONLY, params)
+            else:
+                row = st.one(_COMPLETE_AND_CLAIM, [*params, *claim, len(rows)])
+        assert row is not None
+        return int(row[0]), bool(row[1])
 
     def _init_schema(self) -> None:
         with self._transaction(write=True) as tx:
