@@ -39,7 +39,7 @@ CLAIM_NEW = (
 )
 
 # Mark one held step COMPLETE (executed once per completion of a batch).
-_COMPLETE_HELD = (
+COMPLETE_HELD = (
     "UPDATE metalus_step SET status = 'COMPLETE', ended_at = ?, updated_at = ?, error_json = NULL, "
     f"output_json = ?, named_keys_json = ?, metrics_json = ? WHERE {_KEY} AND status = 'RUNNING' AND owner = ?"
 )
@@ -116,7 +116,7 @@ class StepsMixin(SqlCore):
                 return 0, st.run(CLAIM_NEW, claim) == 1
         params = [(r[3], iso, r[4], r[5], r[6], run_id, r[0], r[1], r[2], owner) for r in rows]
         with self._transaction(write=True) as tx:
-            done = tx.many(_COMPLETE_HELD, params)
+            done = tx.many(COMPLETE_HELD, params)
             inserted = claim is not None and done == len(rows) and tx.run(CLAIM_NEW, claim) == 1
         return done, inserted
 

@@ -34,7 +34,7 @@ from metalus_py.base.run_ids import check_run_id
 from metalus_py.state._schema import DDL, SCHEMA_VERSION
 from metalus_py.state._sql_runs import RunsMixin
 from metalus_py.state._sql_schedules import SchedulesMixin
-from metalus_py.state._sql_steps import CLAIM_NEW, StepsMixin
+from metalus_py.state._sql_steps import CLAIM_NEW, COMPLETE_HELD, StepsMixin
 from metalus_py.state._sqlcore import Completion, Row, ThreadConnections
 from metalus_py.state.errors import StateError
 
@@ -44,8 +44,10 @@ log = logging.getLogger(__name__)
 
 _LOCK_KEY = zlib.crc32(b"metalus_py.state.schema")
 
-# Completions of held steps, given as one array per column, in one statement.
-_COMPLETED = (
+# Completions of held steps in one statement: one completion with plain parameters (the common
+# case: dumping arrays costs the client more), several as one array per column.
+_COMPLETED_ONE = f"WITH done AS ({COMPLETE_HELD} RETURNING 1)"
+_COMPLETED_MANY = (
     "WITH v AS (SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) "
     "AS v (execution_key, pipeline_id, step_path, ended_at, output_json, named_keys_json, metrics_json)), "
     "done AS (UPDATE metalus_step AS s SET status = 'COMPLETE', ended_at = v.ended_at, updated_at = ?, "
@@ -54,11 +56,10 @@ _COMPLETED = (
     "AND s.pipeline_id = v.pipeline_id AND s.step_path = v.step_path AND s.status = 'RUNNING' AND s.owner = ? "
     "RETURNING 1)"
 )
-_COMPLETE_ONLY = _COMPLETED + " SELECT (SELECT count(*) FROM done), 0"
+_ONLY = " SELECT (SELECT count(*) FROM done), 0"
 # ... and the claim of the next step (only when every completion was recorded), in the same statement.
-_COMPLETE_AND_CLAIM = (
-    _COMPLETED
-    + ", ins AS ("
+_AND_CLAIM = (
+    ", ins AS ("
     + CLAIM_NEW.replace(" ON CONFLICT", " AND (SELECT count(*) FROM done) = ? ON CONFLICT")
     + " RETURNING 1) SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM ins)"
 )
@@ -233,13 +234,16 @@ class PostgresStateStore(RunsMixin, StepsMixin, SchedulesMixin):
         """One statement (one round trip) for the completions and the claim (see the SQL mixin)."""
         if not rows:
             return super()._complete_and_claim(run_id, owner, iso, rows, claim)
-        columns = [list(column) for column in zip(*rows, strict=True)]
-        params: list[Any] = [*columns, iso, run_id, owner]
+        if len(rows) == 1:
+            r = rows[0]
+            sql, params = _COMPLETED_ONE, [r[3], iso, r[4], r[5], r[6], run_id, r[0], r[1], r[2], owner]
+        else:
+            sql, params = _COMPLETED_MANY, [*(list(c) for c in zip(*rows, strict=True)), iso, run_id, owner]
         with self._statement() as st:
             if claim is None:
-                row = st.one(_COMPLETE_ONLY, params)
+                row = st.one(sql + _ONLY, params)
             else:
-                row = st.one(_COMPLETE_AND_CLAIM, [*params, *claim, len(rows)])
+                row = st.one(sql + _AND_CLAIM, [*params, *claim, len(rows)])
         assert row is not None
         return int(row[0]), bool(row[1])
 
