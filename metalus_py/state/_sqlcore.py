@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
+import orjson
+
 from metalus_py.base.secrets import redact_secrets, secrets_in_play
 from metalus_py.state.errors import StoreClosedError
 from metalus_py.state.records import (
@@ -61,11 +63,21 @@ class Tx(Protocol):
         ...
 
 
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
 def dumps(value: Any) -> str:
-    """Encode a JSON column: secrets redacted by type, non-JSON values as their ``str``."""
+    """Encode a JSON column: secrets redacted by type, values that are not JSON as their summary.
+
+    orjson writes it several times faster than the standard encoder (compact, keys as given);
+    the standard encoder takes what orjson refuses (integers beyond 64 bits, for one).
+    """
     if secrets_in_play():
         value = redact_secrets(value)
-    return json.dumps(value, default=_fallback, ensure_ascii=False)
+    try:
+        return orjson.dumps(value, default=_fallback, option=_ORJSON_OPTIONS).decode("utf-8")
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, default=_fallback, ensure_ascii=False)
 
 
 def dumps_opt(value: Any) -> str | None:
