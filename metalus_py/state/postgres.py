@@ -5,7 +5,8 @@ is one transaction at READ COMMITTED; decisions that read then write lock the ro
 (``INSERT ... ON CONFLICT`` then ``SELECT ... FOR UPDATE``; claims hold the run's lease row
 ``FOR SHARE`` so a lease cannot change hands mid-claim).
 
-Step claims and completions are single statements (one round trip each) committed with
+Step claims and completions are single statements (a claim and the completions queued before it
+share one round trip) committed with
 ``synchronous_commit = off`` by default (``step_commit="async"``, or ``?step_commit=async`` in the
 URL): they are visible to every other session at once and survive a crash of the metalus
 process; only a crash of the PostgreSQL server itself can lose the last fraction of a second of

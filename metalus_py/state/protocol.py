@@ -12,6 +12,7 @@ picks one from a URL. To add another backend, implement this protocol (the share
 Step-run lifecycle::
 
     claim_step ──CLAIMED──> (run the step) ──> complete_step | fail_step
+        │                         │              └─ or batched: complete_steps, claim_step(completions=...)
         │                         └─ record_retry (each retry is an attempt)
         ├─ALREADY_COMPLETE──> restore the output from ``result.record.output_ref``
         └─HELD──> another live owner runs it
