@@ -235,6 +235,7 @@ class PostgresStateStore(RunsMixin, StepsMixin, SchedulesMixin):
         """One statement (one round trip) for the completions and the claim (see the SQL mixin)."""
         if not rows:
             return super()._complete_and_claim(run_id, owner, iso, rows, claim)
+        params: list[Any]
         if len(rows) == 1:
             r = rows[0]
             sql, params = _COMPLETED_ONE, [r[3], iso, r[4], r[5], r[6], run_id, r[0], r[1], r[2], owner]
