@@ -10,8 +10,10 @@ from metalus_py.base.exceptions import PipelineException
 from metalus_py.base.loaded_modules import loaded
 from metalus_py.base.records import StepRecord, error_info
 from metalus_py.base.secrets import Secret, known_secrets
-from metalus_py.state import ArtifactStore, ClaimOutcome, StateStore, StepStatus
+from metalus_py.durable.completions import CompletionBuffer
+from metalus_py.state import ArtifactStore, ClaimOutcome, StateStore, StepCompletion, StepStatus
 from metalus_py.state.errors import ClaimLostError, StaleArtifactError
+from metalus_py.state.records import iso_timestamp
 from metalus_py.steps.response import StepResponse
 from metalus_py.steps.runtime import StepKey
 from metalus_py.steps.summary import summarize_value
@@ -32,9 +34,15 @@ class StoreJournal:
     a step, so a resume runs it again. Only steps claimed through :meth:`begin` (function
     steps) are recorded: the engine also reports structural steps (step groups, forks, splits)
     as completed or failed, and those are rebuilt from their recorded sub-steps on a resume.
+
+    A step's completion is recorded once its outputs are durable, with the next claim (one round
+    trip for both) or within ``max_delay`` seconds (:mod:`metalus_py.durable.completions`);
+    :meth:`flush` records what is left.
     """
 
-    def __init__(self, store: StateStore, artifacts: ArtifactStore | None, *, run_id: str, owner: str) -> None:
+    def __init__(
+        self, store: StateStore, artifacts: ArtifactStore | None, *, run_id: str, owner: str, max_delay: float = 0.1
+    ) -> None:
         self.store = store
         self.artifacts = artifacts
         self.run_id = run_id
@@ -45,12 +53,20 @@ class StoreJournal:
         self._stale: dict[StepKey, str] = {}
         self.restored = 0
         self.executed = 0
+        self._completions = CompletionBuffer(store, run_id=run_id, owner=owner, max_delay=max_delay)
 
     def begin(self, key: StepKey, record: StepRecord, *, persist: bool) -> StepResponse | None:
-        claim = self.store.claim_step(
-            run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
-            step_path=key.path, owner=self.owner,
-        )
+        done = self._completions.take()  # recorded in the claim's round trip
+        try:
+            claim = self.store.claim_step(
+                run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
+                step_path=key.path, owner=self.owner, completions=done,
+            )
+        except ClaimLostError as exc:  # another process took over this run's steps
+            raise StepHeldError(f"step {key} not started: {exc}") from exc
+        except BaseException:
+            self._completions.put_back(done)
+            raise
         if claim.outcome is ClaimOutcome.CLAIMED:
             # The store counted this claim: the attempts before it are the earlier processes'.
             record.attempts = claim.record.attempts - 1 if claim.record is not None else 0
@@ -130,7 +146,7 @@ class StoreJournal:
             self._unclaimed.discard(key)
             if key not in self._claimed:
                 return None
-        # The claim is kept until the store has the result: when persisting fails, the flow's
+        # The claim is kept until the outputs are durable: when persisting fails, the flow's
         # ``failed`` (or :meth:`end_unfinished`) still records the step's end.
         output_ref = None
         replacement = None
@@ -142,23 +158,31 @@ class StoreJournal:
                 primary=response.primary_return, named=response.named_returns,
             )
             replacement = _streamed(response, output_ref, self.artifacts)
-        try:
-            self.store.complete_step(
-                run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
-                step_path=key.path, owner=self.owner, output_ref=output_ref,
-                named_return_keys=tuple(response.named_returns or ()), metrics=summarize_value(record.metrics),
-            )
-        except ClaimLostError as exc:
-            self._release(key)
-            raise StepHeldError(f"step {key}: {exc}") from exc
+        self._completions.add(StepCompletion(
+            execution_key=key.execution_key, pipeline_id=key.pipeline_id, step_path=key.path, output_ref=output_ref,
+            named_return_keys=tuple(str(k) for k in response.named_returns or ()),
+            metrics=summarize_value(record.metrics), ended_at=iso_timestamp(self.store.now()),
+        ))
         self._release(key)
         return replacement
+
+    def flush(self) -> None:
+        """Record the completions still queued (the run, or this worker's task, is ending)."""
+        try:
+            self._completions.flush()
+        except ClaimLostError as exc:
+            _LOG.warning("run %s: %s", self.run_id, exc)
 
     def end_unfinished(self, *, killed: bool, reason: str) -> list[StepKey]:
         """Record every step this journal claimed and never ended as KILLED (``killed``) or ERROR.
 
         Called when the run ends, whatever ended it, so no step is left RUNNING in a finished run.
+        Queued completions are recorded first.
         """
+        try:
+            self.flush()
+        except Exception:  # noqa: BLE001 - those steps stay RUNNING under a dead owner: they run again
+            _LOG.warning("run %s: could not record step completions", self.run_id, exc_info=True)
         with self._lock:
             left = sorted(self._claimed, key=str)
             self._claimed.clear()

@@ -70,6 +70,7 @@ class StoreRecording:
             self._watcher.stop()
             if self.distributed:
                 self._watcher.acknowledge_pending()
+        self.store_journal.flush()
         self.recorder.flush()
         if result is None:
             return

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from metalus_py.executors.values import Report, ValueBatch, could_not_run, value_globals
 from metalus_py.flow.execution import ExecutionOutcome, run_execution
 from metalus_py.plan.setup import PreparedApplication
 from metalus_py.plan.work import ReadyExecution, execution_spec, starting_globals, view_of
@@ -29,28 +29,22 @@ class LocalBackend:
         spec = execution_spec(self._prepared, work, self.input_globals(work))
         return self._pool.submit(run_execution, spec, self._services)
 
-    def submit_values(self, works: list[ReadyExecution]) -> list[Future[ExecutionOutcome]]:
-        """The values of one fork launch: at most ``max_workers`` pool tasks take them from one
-        queue in turn, so a value costs no pool hand-off and slow values still run side by side."""
-        futures: list[Future[ExecutionOutcome]] = [Future() for _ in works]
-        pending = deque(zip(works, futures, strict=True))
-        for _ in range(min(self._max_workers, len(works))):
-            self._pool.submit(self._drain, pending)
-        return futures
+    def submit_values(self, works: list[ReadyExecution], report: Report) -> None:
+        """The values of one fork launch (same parents): their starting globals built once, run from
+        one queue by pool tasks added only as values prove slow, outcomes reported in batches."""
+        first = works[0]
+        try:
+            base = self.input_globals(ReadyExecution(first.execution_id, first.index[:-1], first.parents, first.kind))
+        except Exception as exc:  # every value would fail the same way: each is reported as its ERROR
+            report([could_not_run(work, exc) for work in works])
+            return
+        parent_ids = tuple(parent.parent_id for parent in first.parents)
 
-    def _drain(self, pending: deque[tuple[ReadyExecution, Future[ExecutionOutcome]]]) -> None:
-        while True:
-            try:
-                work, future = pending.popleft()
-            except IndexError:
-                return
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                spec = execution_spec(self._prepared, work, self.input_globals(work))
-                future.set_result(run_execution(spec, self._services))
-            except BaseException as exc:  # noqa: BLE001 - handed to the runner, which records it
-                future.set_exception(exc)
+        def run_one(work: ReadyExecution) -> ExecutionOutcome:
+            spec = execution_spec(self._prepared, work, value_globals(base, parent_ids, work))
+            return run_execution(spec, self._services)
+
+        ValueBatch(works, run_one, report, self._pool, self._max_workers).start()
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -83,9 +83,12 @@ class _Session:
     reader: OutputsReader
     artifacts: Any
     housekeeper: _Housekeeper
+    journal: Any = None
 
     def close(self) -> None:
         self.housekeeper.stop()
+        if self.journal is not None:
+            self.journal.flush()
         self.recorder.flush()
 
 
@@ -123,7 +126,7 @@ def _open_session(run: RunReference) -> _Session:
                               listeners=[_StampWorker(), recorder], journal=journal)
     services.persist_default = run.persist
     return _Session(store, prepared, services, recorder, OutputsReader(artifacts, prepared), artifacts,
-                    _Housekeeper(store, run.run_id, services.kill, recorder))
+                    _Housekeeper(store, run.run_id, services.kill, recorder), journal)
 
 
 def _session(run: RunReference) -> _Session:
@@ -154,6 +157,7 @@ def run_recipe(recipe: ExecutionRecipe) -> ExecutionOutcome:
     globals_ = starting_globals(session.prepared.executions[work.execution_id].globals, work, views)
     spec = execution_spec(session.prepared, work, globals_)
     outcome = run_execution(spec, session.services)
+    session.journal.flush()  # the steps' completions are in the store before the outcome returns
     if outcome.status in (ExecutionStatus.COMPLETE, ExecutionStatus.SKIPPED):
         try:
             write_outputs(session.artifacts, outcome, work.parents, views,

@@ -118,7 +118,8 @@ def _run_one(
 ) -> None:
     record = PipelineRecord(pipeline.id or "")
     outcome.pipelines[record.pipeline_id] = record
-    services.events.emit(_pipeline_event("pipeline_started", services, spec, record))
+    if services.events.active:
+        services.events.emit(_pipeline_event("pipeline_started", services, spec, record))
     try:
         run_pipeline(pipeline, ctx, StepTracker(record, execution_id=spec.execution_id, fork_index=spec.fork_index))
         record.status = PipelineStatus.COMPLETE
@@ -133,7 +134,8 @@ def _run_one(
         raise
     finally:
         record.ended_at = now()
-        services.events.emit(_pipeline_event("pipeline_finished", services, spec, record))
+        if services.events.active:
+            services.events.emit(_pipeline_event("pipeline_finished", services, spec, record))
 
 
 def _evaluate(
@@ -197,7 +199,8 @@ def _mark_skipped(
             at = now()
             record = PipelineRecord(pid, status=PipelineStatus.SKIPPED, started_at=at, ended_at=at)
             outcome.pipelines[pid] = record
-            services.events.emit(_pipeline_event("pipeline_finished", services, spec, record))
+            if services.events.active:
+                services.events.emit(_pipeline_event("pipeline_finished", services, spec, record))
 
 
 def _from_initial(pipelines: list[Pipeline], initial: str | None) -> list[Pipeline]:
@@ -208,13 +211,18 @@ def _from_initial(pipelines: list[Pipeline], initial: str | None) -> list[Pipeli
     return pipelines
 
 
+#: The event that ends an execution, by its status (any other status: ``execution_stopped``).
+_CLOSING_EVENTS: dict[str, str] = {
+    ExecutionStatus.COMPLETE: "execution_finished",
+    ExecutionStatus.SKIPPED: "execution_skipped",
+}
+
+
 def _close(outcome: ExecutionOutcome, services: RunServices, spec: ExecutionSpec) -> ExecutionOutcome:
     outcome.ended_at = now()
-    kinds: dict[str, str] = {
-        ExecutionStatus.COMPLETE: "execution_finished",
-        ExecutionStatus.SKIPPED: "execution_skipped",
-    }
-    kind = kinds.get(outcome.status, "execution_stopped")
+    if not services.events.active:  # no listener: no event to build
+        return outcome
+    kind = _CLOSING_EVENTS.get(outcome.status, "execution_stopped")
     _emit(services, kind, spec, status=outcome.status, error=outcome.reason if outcome.error else None,
           timestamp=outcome.ended_at, duration=outcome.ended_at - outcome.started_at,
           data={"decidedBy": outcome.decided_by} if outcome.decided_by else {})
@@ -222,6 +230,8 @@ def _close(outcome: ExecutionOutcome, services: RunServices, spec: ExecutionSpec
 
 
 def _emit(services: RunServices, kind: str, spec: ExecutionSpec, **extra: Any) -> None:
+    if not services.events.active:
+        return
     services.events.emit(
         RunEvent(kind, run_id=services.run_id, execution_id=spec.execution_id, fork_index=spec.fork_index, **extra)
     )

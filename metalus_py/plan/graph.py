@@ -1,4 +1,4 @@
-"""The execution DAG (networkx) and the fork scopes inside it.
+"""The execution DAG and the fork scopes inside it.
 
 A ``fork`` execution F and its ``join`` J delimit a scope: F and every descendant of F that is
 not J or below J run once per fork value. Scopes nest.
@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import networkx as nx
 
 from metalus_py.model.application import Application
+from metalus_py.plan.dag import Adjacency
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,17 @@ class ExecutionGraph:
             graph.add_edges_from((parent, eid) for parent in parents if parent in self.kinds)
         return graph
 
+    @cached_property
+    def adjacency(self) -> Adjacency:
+        """The DAG as successor lists (what planning needs, without importing networkx)."""
+        adjacency = Adjacency()
+        adjacency.add_nodes_from(self.kinds)
+        for eid, parents in self.parents.items():
+            for parent in parents:
+                if parent in self.kinds:
+                    adjacency.add_edge(parent, eid)
+        return adjacency
+
     @property
     def has_edges(self) -> bool:
         return any(self.parents.values())
@@ -63,7 +75,8 @@ class ExecutionGraph:
 
     def _joins_of(self, fork: str) -> set[str]:
         joins: set[str] = set()
-        stack = list(self.graph.successors(fork))
+        successors = self.adjacency.successors
+        stack = list(successors(fork))
         visited: set[str] = set()
         while stack:
             node = stack.pop()
@@ -75,9 +88,9 @@ class ExecutionGraph:
                 continue
             if self.kinds[node] == "fork":
                 inner = self._joins_of(node)
-                stack.extend(s for j in inner for s in self.graph.successors(j))
+                stack.extend(s for j in inner for s in successors(j))
                 continue
-            stack.extend(self.graph.successors(node))
+            stack.extend(successors(node))
         return joins
 
     # -- scopes ----------------------------------------------------------------------------
@@ -86,8 +99,8 @@ class ExecutionGraph:
         for fork in [e for e, k in self.kinds.items() if k == "fork"]:
             join = next(iter(self._joins_of(fork)))
             self.joins[fork] = join
-            below_join = _nx().descendants(self.graph, join) | {join}
-            self.members[fork] = ({fork} | _nx().descendants(self.graph, fork)) - below_join
+            below_join = self.adjacency.descendants(join) | {join}
+            self.members[fork] = ({fork} | self.adjacency.descendants(fork)) - below_join
         for eid in self.kinds:
             enclosing = [f for f, m in self.members.items() if eid in m]
             enclosing.sort(key=lambda f: -len(self.members[f]))
@@ -129,8 +142,3 @@ class ExecutionGraph:
                 return chosen
         return [e for e, parents in self.parents.items() if not parents]
 
-
-def _nx() -> Any:
-    import networkx
-
-    return networkx

@@ -58,8 +58,10 @@ class ExecutionBackend(Protocol):
 class ValuesBackend(Protocol):
     """A backend that takes all the values of one fork launch at once (no per-value hand-off)."""
 
-    def submit_values(self, works: list[ReadyExecution]) -> list[Future[ExecutionOutcome]]:
-        """Start every instance of ``works``; one future per instance, in the same order."""
+    def submit_values(self, works: list[ReadyExecution], report: Callable[[list[ExecutionOutcome]], None]) -> None:
+        """Start every instance of ``works`` (the values of one fork launch: same execution and
+        parents); ``report`` receives their outcomes in batches, from any thread, each exactly once
+        (an instance that could not run as an ERROR outcome)."""
         ...
 
 
@@ -70,6 +72,8 @@ class PlanState:
     outcomes: dict[str, ExecutionOutcome] = field(default_factory=dict)
     fork_sizes: dict[str, int] = field(default_factory=dict)
     running: dict[Future[ExecutionOutcome], str] = field(default_factory=dict)
+    #: fork values handed to a :class:`ValuesBackend` whose outcomes have not been reported yet
+    values_running: int = 0
     queued: set[str] = field(default_factory=set)
     #: finished instances per execution and enclosing fork value: ``E[0]`` counts ``E[0][*]``
     finished_values: dict[str, int] = field(default_factory=dict)
@@ -95,7 +99,8 @@ class PlanRunner:
         self.roots = graph.roots(root_executions)
         self.state = PlanState()
         self.on_outcome = on_outcome
-        self._finished: queue.SimpleQueue[Future[ExecutionOutcome]] = queue.SimpleQueue()
+        #: finished futures, or batches of fork values' outcomes from a :class:`ValuesBackend`
+        self._finished: queue.SimpleQueue[Future[ExecutionOutcome] | list[ExecutionOutcome]] = queue.SimpleQueue()
         self._children: dict[str, list[str]] = {e: [] for e in graph.kinds}
         for child, parents in graph.parents.items():
             for parent in parents:
@@ -106,9 +111,13 @@ class PlanRunner:
         """Run until nothing more can start; return every instance's outcome by key."""
         for root in self.roots:
             self._consider(root, (), as_root=True)
-        while self.state.running:
+        while self.state.running or self.state.values_running:
             # completions arrive through a queue: O(1) per finished instance however many run
             future = self._finished.get()
+            if isinstance(future, list):
+                self.state.values_running -= len(future)
+                self._record_values(future)
+                continue
             key = self.state.running.pop(future)
             try:
                 outcome = future.result()
@@ -120,7 +129,29 @@ class PlanRunner:
         self._report_unreached()
         return self.state.outcomes
 
+    def _record_values(self, outcomes: list[ExecutionOutcome]) -> None:
+        """Record a batch of fork values' outcomes, then consider each child they may have readied
+        once (a join over the fork is considered once per batch, not once per value)."""
+        pending: dict[tuple[str, Index, bool], None] = {}
+        for outcome in outcomes:
+            self._store(outcome)
+            for target in self._children_to_consider(outcome):
+                pending[target] = None
+        for target in pending:
+            self._consider_target(*target)
+
     def _record(self, outcome: ExecutionOutcome) -> None:
+        self._store(outcome)
+        for target in self._children_to_consider(outcome):
+            self._consider_target(*target)
+
+    def _consider_target(self, child: str, index: Index, every: bool) -> None:
+        if every:
+            self._consider_all(child, index)
+        else:
+            self._consider(child, index)
+
+    def _store(self, outcome: ExecutionOutcome) -> None:
         self.state.outcomes[outcome.key] = outcome
         if outcome.fork_index:
             scope_key = instance_key(outcome.execution_id, tuple(outcome.fork_index[:-1]))
@@ -132,14 +163,22 @@ class PlanRunner:
         chain = self.graph.chains.get(execution_id, ())
         if outcome.status in (ExecutionStatus.ERROR, ExecutionStatus.PAUSED) and chain:
             self._mark_forks(outcome, chain, index)
-        for child in self._children.get(execution_id, []):
+
+    def _children_to_consider(self, outcome: ExecutionOutcome) -> list[tuple[str, Index, bool]]:
+        """``(child, index, every known instance?)`` for each child this outcome may have readied."""
+        index = tuple(outcome.fork_index or ())
+        chain = self.graph.chains.get(outcome.execution_id, ())
+        targets: list[tuple[str, Index, bool]] = []
+        for child in self._children.get(outcome.execution_id, []):
             child_chain = self.graph.chains.get(child, ())
             if self.graph.kinds[child] == "join" and len(child_chain) < len(chain):
-                self._consider(child, index[: len(child_chain)])
+                targets.append((child, index[: len(child_chain)], False))
             elif len(child_chain) <= len(chain) or self.graph.kinds[child] == "fork":
-                self._consider(child, index[: len(child_chain)] if self.graph.kinds[child] != "fork" else index)
+                targets.append((child, index[: len(child_chain)] if self.graph.kinds[child] != "fork" else index,
+                                False))
             else:
-                self._consider_all(child, index)
+                targets.append((child, index, True))
+        return targets
 
     def _mark_forks(self, outcome: ExecutionOutcome, chain: tuple[str, ...], index: Index) -> None:
         """A value that failed (or paused) between a fork and its join makes that fork value ERROR
@@ -279,11 +318,10 @@ class PlanRunner:
             for item in works:
                 self._submit(item)
             return
-        for item, future in zip(works, self.backend.submit_values(works), strict=True):
-            key = item.key
-            self.state.queued.add(key)
-            self.state.running[future] = key
-            future.add_done_callback(self._finished.put)
+        for item in works:
+            self.state.queued.add(item.key)
+        self.state.values_running += len(works)
+        self.backend.submit_values(works, self._finished.put)
 
     def _fork_values(self, expression: str, globals_: dict[str, Any]) -> Any:
         if expression and (expression[0] in PREFIXES or has_template(expression)):

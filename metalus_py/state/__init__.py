@@ -33,6 +33,7 @@ from metalus_py.state.records import (
     ParameterChange,
     PipelineRunRecord,
     RunRecord,
+    StepCompletion,
     StepKey,
     StepRunRecord,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "RunStatus",
     "StateError",
     "StateStore",
+    "StepCompletion",
     "StepKey",
     "StepRunRecord",
     "StepStatus",

@@ -297,11 +297,10 @@ class RunsMixin(AttemptsMixin):
                 raise UnknownRunError(run_id=run_id)
             first = int(row[0]) - len(texts) + 1
             seqs = list(range(first, first + len(texts)))
-            for seq, text in zip(seqs, texts, strict=True):
-                tx.run(
-                    "INSERT INTO metalus_event (run_id, seq, recorded_at, event_json) VALUES (?, ?, ?, ?)",
-                    (run_id, seq, iso, text),
-                )
+            tx.many(
+                "INSERT INTO metalus_event (run_id, seq, recorded_at, event_json) VALUES (?, ?, ?, ?)",
+                [(run_id, seq, iso, text) for seq, text in zip(seqs, texts, strict=True)],
+            )
         return seqs
 
     def list_events(self, *, run_id: str, after_seq: int = 0, limit: int | None = None) -> list[EventRecord]:

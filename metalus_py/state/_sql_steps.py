@@ -6,12 +6,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from metalus_py.state._schema import LEASE_COLUMNS, STEP_COLUMNS
-from metalus_py.state._sqlcore import SqlCore, Tx, dumps, dumps_opt, lease_from_row, step_from_row
+from metalus_py.state._sqlcore import (
+    Completion,
+    SqlCore,
+    Tx,
+    dumps,
+    dumps_opt,
+    lease_from_row,
+    loads,
+    step_from_row,
+)
 from metalus_py.state.errors import ClaimLostError
 from metalus_py.state.records import (
     ClaimResult,
     LeaseInfo,
     LeaseResult,
+    StepCompletion,
     StepKey,
     StepRunRecord,
 )
@@ -20,14 +30,43 @@ from metalus_py.state.status import ClaimOutcome, StepStatus
 _KEY = "run_id = ? AND execution_key = ? AND pipeline_id = ? AND step_path = ?"
 
 # Insert the step as RUNNING unless it has a row already or another owner holds a live lease.
-_CLAIM_NEW = (
+CLAIM_NEW = (
     f"INSERT INTO metalus_step ({STEP_COLUMNS}) "
     "SELECT ?, ?, ?, ?, ?, 1, ?, ?, NULL, ?, NULL, ?, NULL, '[]', NULL "
     "WHERE NOT EXISTS (SELECT 1 FROM metalus_lease WHERE run_id = ? AND owner <> ? "
     "AND released = 0 AND expires_at > ?) "
-    "ON CONFLICT (run_id, execution_key, pipeline_id, step_path) DO NOTHING "
-    f"RETURNING {STEP_COLUMNS}"
+    "ON CONFLICT (run_id, execution_key, pipeline_id, step_path) DO NOTHING"
 )
+
+# Mark one held step COMPLETE (executed once per completion of a batch).
+COMPLETE_HELD = (
+    "UPDATE metalus_step SET status = 'COMPLETE', ended_at = ?, updated_at = ?, error_json = NULL, "
+    f"output_json = ?, named_keys_json = ?, metrics_json = ? WHERE {_KEY} AND status = 'RUNNING' AND owner = ?"
+)
+
+
+def encode_completion(completion: StepCompletion, iso: str) -> Completion:
+    """A completion's columns: ``(execution_key, pipeline_id, step_path, ended_at, output, named, metrics)``."""
+    named = completion.named_return_keys
+    metrics = completion.metrics
+    return (
+        completion.execution_key,
+        completion.pipeline_id,
+        completion.step_path,
+        completion.ended_at or iso,
+        dumps_opt(None if completion.output_ref is None else dict(completion.output_ref)),
+        dumps([str(k) for k in named]) if named else "[]",
+        None if metrics is None else ("{}" if not metrics else dumps(dict(metrics))),
+    )
+
+
+def claimed_record(key: tuple[str, str, str, str], owner: str, iso: str, input_json: str | None) -> StepRunRecord:
+    """The row a first claim inserts, as a record (built here: the insert returns nothing)."""
+    return StepRunRecord(
+        run_id=key[0], execution_key=key[1], pipeline_id=key[2], step_path=key[3], status=StepStatus.RUNNING,
+        attempts=1, owner=owner, started_at=iso, ended_at=None, updated_at=iso, error=None,
+        input_summary=loads(input_json), output_ref=None, named_return_keys=(), metrics=None,
+    )
 
 
 class StepsMixin(SqlCore):
@@ -44,19 +83,62 @@ class StepsMixin(SqlCore):
         owner: str,
         input_summary: Any = None,
         reopen_complete: bool = False,
+        completions: Sequence[StepCompletion] = (),
     ) -> ClaimResult:
         """See :meth:`StateStore.claim_step`."""
         key = (run_id, execution_key, pipeline_id, step_path)
         now, iso = self._stamp()
-        # The common case in one statement (one round trip, its own transaction): a step never
+        input_json = dumps_opt(input_summary)
+        # The common case in one round trip: the completions given, then the claim of a step never
         # claimed before, in a run whose lease is ours, free or gone. Anything else (a retry, a
         # take-over, a refusal) is decided by the locked read-then-write below.
-        with self._statement() as st:
-            inserted = st.one(_CLAIM_NEW, (*key, StepStatus.RUNNING.value, owner, iso, iso,
-                                           dumps_opt(input_summary), run_id, owner, now))
-        if inserted is not None:
-            return ClaimResult(ClaimOutcome.CLAIMED, step_from_row(inserted))
+        claim = (*key, StepStatus.RUNNING.value, owner, iso, iso, input_json, run_id, owner, now)
+        rows = [encode_completion(c, iso) for c in completions]
+        done, inserted = self._complete_and_claim(run_id, owner, iso, rows, claim)
+        if done != len(rows):
+            self._raise_lost(run_id, owner, completions)
+        if inserted:
+            return ClaimResult(ClaimOutcome.CLAIMED, claimed_record(key, owner, iso, input_json))
         return self._claim_locked(key, owner, now, iso, input_summary, reopen_complete)
+
+    def _complete_and_claim(
+        self, run_id: str, owner: str, iso: str, rows: Sequence[Completion], claim: Sequence[Any] | None
+    ) -> tuple[int, bool]:
+        """Record completion ``rows``, then (all recorded) insert ``claim`` (``CLAIM_NEW`` parameters).
+
+        Returns:
+            How many completions were recorded, and whether the claim row was inserted.
+        """
+        if not rows:
+            if claim is None:
+                return 0, False
+            with self._statement() as st:  # one statement: its own transaction
+                return 0, st.run(CLAIM_NEW, claim) == 1
+        params = [(r[3], iso, r[4], r[5], r[6], run_id, r[0], r[1], r[2], owner) for r in rows]
+        with self._transaction(write=True) as tx:
+            done = tx.many(COMPLETE_HELD, params)
+            inserted = claim is not None and done == len(rows) and tx.run(CLAIM_NEW, claim) == 1
+        return done, inserted
+
+    def _raise_lost(self, run_id: str, owner: str, completions: Sequence[StepCompletion]) -> None:
+        """Raise :class:`ClaimLostError` naming the first completion the owner no longer held."""
+        for completion in completions:
+            record = self.get_step(run_id=run_id, execution_key=completion.execution_key,
+                                   pipeline_id=completion.pipeline_id, step_path=completion.step_path)
+            if record is None or record.owner != owner or record.status is not StepStatus.COMPLETE:
+                holder = None if record is None else f"{record.owner} ({record.status.value})"
+                raise ClaimLostError(run_id=run_id, step=str(completion.key), owner=owner, holder=holder)
+        raise ClaimLostError(run_id=run_id, step=str(completions[0].key), owner=owner, holder=None)
+
+    def complete_steps(self, *, run_id: str, owner: str, completions: Sequence[StepCompletion]) -> None:
+        """See :meth:`StateStore.complete_steps`."""
+        if not completions:
+            return
+        _, iso = self._stamp()
+        rows = [encode_completion(c, iso) for c in completions]
+        done, _ = self._complete_and_claim(run_id, owner, iso, rows, None)
+        if done != len(rows):
+            self._raise_lost(run_id, owner, completions)
 
     def _claim_locked(
         self, key: tuple[str, str, str, str], owner: str, now: float, iso: str, input_summary: Any,

@@ -5,7 +5,8 @@ is one transaction at READ COMMITTED; decisions that read then write lock the ro
 (``INSERT ... ON CONFLICT`` then ``SELECT ... FOR UPDATE``; claims hold the run's lease row
 ``FOR SHARE`` so a lease cannot change hands mid-claim).
 
-Step claims and completions are single statements (one round trip each) committed with
+Step claims and completions are single statements (a claim and the completions queued before it
+share one round trip) committed with
 ``synchronous_commit = off`` by default (``step_commit="async"``, or ``?step_commit=async`` in the
 URL): they are visible to every other session at once and survive a crash of the metalus
 process; only a crash of the PostgreSQL server itself can lose the last fraction of a second of
@@ -34,8 +35,8 @@ from metalus_py.base.run_ids import check_run_id
 from metalus_py.state._schema import DDL, SCHEMA_VERSION
 from metalus_py.state._sql_runs import RunsMixin
 from metalus_py.state._sql_schedules import SchedulesMixin
-from metalus_py.state._sql_steps import StepsMixin
-from metalus_py.state._sqlcore import Row, ThreadConnections
+from metalus_py.state._sql_steps import CLAIM_NEW, COMPLETE_HELD, StepsMixin
+from metalus_py.state._sqlcore import Completion, Row, ThreadConnections
 from metalus_py.state.errors import StateError
 
 __all__ = ["PostgresStateStore"]
@@ -44,6 +45,26 @@ log = logging.getLogger(__name__)
 
 _LOCK_KEY = zlib.crc32(b"metalus_py.state.schema")
 
+# Completions of held steps in one statement: one completion with plain parameters (the common
+# case: dumping arrays costs the client more), several as one array per column.
+_COMPLETED_ONE = f"WITH done AS ({COMPLETE_HELD} RETURNING 1)"
+_COMPLETED_MANY = (
+    "WITH v AS (SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) "
+    "AS v (execution_key, pipeline_id, step_path, ended_at, output_json, named_keys_json, metrics_json)), "
+    "done AS (UPDATE metalus_step AS s SET status = 'COMPLETE', ended_at = v.ended_at, updated_at = ?, "
+    "error_json = NULL, output_json = v.output_json, named_keys_json = v.named_keys_json, "
+    "metrics_json = v.metrics_json FROM v WHERE s.run_id = ? AND s.execution_key = v.execution_key "
+    "AND s.pipeline_id = v.pipeline_id AND s.step_path = v.step_path AND s.status = 'RUNNING' AND s.owner = ? "
+    "RETURNING 1)"
+)
+_ONLY = " SELECT (SELECT count(*) FROM done), 0"
+# ... and the claim of the next step (only when every completion was recorded), in the same statement.
+_AND_CLAIM = (
+    ", ins AS ("
+    + CLAIM_NEW.replace(" ON CONFLICT", " AND (SELECT count(*) FROM done) = ? ON CONFLICT")
+    + " RETURNING 1) SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM ins)"
+)
+
 
 class _PgTx:
     def __init__(self, cur: psycopg.Cursor[Any]) -> None:
@@ -51,6 +72,10 @@ class _PgTx:
 
     def run(self, query: str, params: Sequence[Any] = ()) -> int:
         self._cur.execute(query.replace("?", "%s"), tuple(params))
+        return self._cur.rowcount
+
+    def many(self, query: str, rows: Sequence[Sequence[Any]]) -> int:
+        self._cur.executemany(query.replace("?", "%s"), rows)
         return self._cur.rowcount
 
     def one(self, query: str, params: Sequence[Any] = ()) -> Row | None:
@@ -203,6 +228,26 @@ class PostgresStateStore(RunsMixin, StepsMixin, SchedulesMixin):
         conn = self._connections.get()
         with conn.cursor() as cur:  # autocommit: each statement commits itself
             yield _PgTx(cur)
+
+    def _complete_and_claim(
+        self, run_id: str, owner: str, iso: str, rows: Sequence[Completion], claim: Sequence[Any] | None
+    ) -> tuple[int, bool]:
+        """One statement (one round trip) for the completions and the claim (see the SQL mixin)."""
+        if not rows:
+            return super()._complete_and_claim(run_id, owner, iso, rows, claim)
+        params: list[Any]
+        if len(rows) == 1:
+            r = rows[0]
+            sql, params = _COMPLETED_ONE, [r[3], iso, r[4], r[5], r[6], run_id, r[0], r[1], r[2], owner]
+        else:
+            sql, params = _COMPLETED_MANY, [*(list(c) for c in zip(*rows, strict=True)), iso, run_id, owner]
+        with self._statement() as st:
+            if claim is None:
+                row = st.one(sql + _ONLY, params)
+            else:
+                row = st.one(sql + _AND_CLAIM, [*params, *claim, len(rows)])
+        assert row is not None
+        return int(row[0]), bool(row[1])
 
     def _init_schema(self) -> None:
         with self._transaction(write=True) as tx:

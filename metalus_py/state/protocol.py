@@ -12,6 +12,7 @@ picks one from a URL. To add another backend, implement this protocol (the share
 Step-run lifecycle::
 
     claim_step ──CLAIMED──> (run the step) ──> complete_step | fail_step
+        │                         │              └─ or batched: complete_steps, claim_step(completions=...)
         │                         └─ record_retry (each retry is an attempt)
         ├─ALREADY_COMPLETE──> restore the output from ``result.record.output_ref``
         └─HELD──> another live owner runs it
@@ -45,6 +46,7 @@ from metalus_py.state.records import (
     ParameterChange,
     PipelineRunRecord,
     RunRecord,
+    StepCompletion,
     StepKey,
     StepRunRecord,
 )
@@ -176,11 +178,17 @@ class StateStore(Protocol):
         owner: str,
         input_summary: Any = None,
         reopen_complete: bool = False,
+        completions: Sequence[StepCompletion] = (),
     ) -> ClaimResult:
         """Atomically claim a step run before executing it (rules in the module docstring).
 
         ``reopen_complete``: a ``COMPLETE`` step is claimed again like an ``ERROR`` one (its
         stored result turned out stale); the lease rules still apply.
+        ``completions``: steps of the same run and owner to mark ``COMPLETE`` first, in the same
+        round trip (as :meth:`complete_steps`); the claim is made only when all were recorded.
+
+        Raises:
+            ClaimLostError: the owner no longer held one of ``completions`` (nothing claimed).
         """
         ...
 
@@ -217,6 +225,14 @@ class StateStore(Protocol):
 
         Raises:
             ClaimLostError: the caller does not hold the step (its claim was taken over).
+        """
+        ...
+
+    def complete_steps(self, *, run_id: str, owner: str, completions: Sequence[StepCompletion]) -> None:
+        """Mark held steps ``COMPLETE`` in one round trip (as :meth:`complete_step` does one).
+
+        Raises:
+            ClaimLostError: the owner no longer held one of them (the others are recorded).
         """
         ...
 

@@ -31,6 +31,7 @@ __all__ = [
     "ParameterChange",
     "PipelineRunRecord",
     "RunRecord",
+    "StepCompletion",
     "StepKey",
     "StepRunRecord",
     "iso_timestamp",
@@ -132,6 +133,28 @@ class StepRunRecord:
     output_ref: dict[str, Any] | None
     named_return_keys: tuple[str, ...]
     metrics: dict[str, Any] | None
+
+    @property
+    def key(self) -> StepKey:
+        """The step's key inside its run."""
+        return StepKey(self.execution_key, self.pipeline_id, self.step_path)
+
+
+@dataclass(frozen=True, slots=True)
+class StepCompletion:
+    """A held step's completion, recorded later in a batch (``claim_step(completions=...)``,
+    ``complete_steps``) by the owner that claimed it; the fields are those of ``complete_step``.
+
+    ``ended_at`` is when the step ended (a record timestamp; ``None``: when it is recorded).
+    """
+
+    execution_key: str
+    pipeline_id: str
+    step_path: str
+    output_ref: dict[str, Any] | None = None
+    named_return_keys: tuple[str, ...] = ()
+    metrics: dict[str, Any] | None = None
+    ended_at: str | None = None
 
     @property
     def key(self) -> StepKey:

@@ -40,6 +40,9 @@ class _SqliteTx:
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._conn.execute(sql, tuple(params)).rowcount
 
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        return self._conn.executemany(sql, rows).rowcount
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         cur = self._conn.execute(sql, tuple(params))
         row = cur.fetchone()

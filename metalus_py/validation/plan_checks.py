@@ -12,6 +12,7 @@ from typing import Any
 
 from metalus_py.base.problems import ValidationReport
 from metalus_py.model.application import Application
+from metalus_py.plan.dag import Adjacency
 from metalus_py.plan.graph import ExecutionGraph
 
 EXECUTION_TYPES = ("pipeline", "fork", "join")
@@ -37,7 +38,7 @@ def check_plan(application: Application, report: ValidationReport) -> None:
             ids.setdefault(execution.id, index)
         else:
             report.error(f"executions[{index}].id", "execution has no id (expected a unique, non-empty string)")
-    graph: Any = _Graph() if not any(e.parent_ids for e in executions) else _digraph()
+    graph = Adjacency()
     graph.add_nodes_from(ids)
     for index, execution in enumerate(executions):
         eid = execution.id or ""
@@ -56,19 +57,8 @@ def check_plan(application: Application, report: ValidationReport) -> None:
                          f"execution {eid!r} has executionType {execution.execution_type!r}; "
                          "expected 'pipeline', 'fork' or 'join'",
                          did_you_mean(execution.kind, EXECUTION_TYPES, 0.4), subject=eid)
-    # networkx is only needed (and imported) when executions depend on each other.
-    cycles = _networkx().strongly_connected_components(graph) if graph.number_of_edges() else []
-    for component in cycles:
-        if len(component) < 2:
-            continue
-        cycle = [edge[0] for edge in _networkx().find_cycle(graph.subgraph(component))]
-        first = min(cycle, key=lambda e: ids[e])
-        start = cycle.index(first)
-        ordered = cycle[start:] + cycle[:start]
-        report.error(f"executions[{ids[first]}].parents",
-                     f"executions form a cycle: {' -> '.join([*ordered, ordered[0]])} "
-                     f"(members: {', '.join(sorted(component))})",
-                     "remove one of these parents so the plan is a DAG", subject=first)
+    if not graph.is_acyclic():  # networkx is only needed (and imported) to report a cycle
+        _report_cycles(_digraph(graph), ids, report)
     kinds = {e.id: e.kind for e in executions if e.id}
     for index, execution in enumerate(executions):
         if execution.kind != "fork" or not execution.id:
@@ -91,20 +81,19 @@ def check_plan(application: Application, report: ValidationReport) -> None:
             report.error(problem.path, problem.message)
 
 
-class _Graph:
-    """The edgeless graph of an application whose executions have no parents (no networkx import)."""
-
-    def add_nodes_from(self, nodes: object) -> None:
-        return None
-
-    def add_edge(self, parent: str, child: str) -> None:
-        raise AssertionError("an edgeless plan has no edges")
-
-    def number_of_edges(self) -> int:
-        return 0
-
-    def successors(self, node: str) -> list[str]:
-        return []
+def _report_cycles(graph: Any, ids: dict[str, int], report: ValidationReport) -> None:
+    """Each cycle of executions, named from the execution listed first."""
+    for component in _networkx().strongly_connected_components(graph):
+        if len(component) < 2:
+            continue
+        cycle = [edge[0] for edge in _networkx().find_cycle(graph.subgraph(component))]
+        first = min(cycle, key=lambda e: ids[e])
+        start = cycle.index(first)
+        ordered = cycle[start:] + cycle[:start]
+        report.error(f"executions[{ids[first]}].parents",
+                     f"executions form a cycle: {' -> '.join([*ordered, ordered[0]])} "
+                     f"(members: {', '.join(sorted(component))})",
+                     "remove one of these parents so the plan is a DAG", subject=first)
 
 
 def _networkx() -> Any:
@@ -113,13 +102,17 @@ def _networkx() -> Any:
     return networkx
 
 
-def _digraph() -> Any:
+def _digraph(graph: Adjacency) -> Any:
+    """The same graph in networkx (nodes and edges in the same order), to report its cycles."""
     import networkx
 
-    return networkx.DiGraph()
+    digraph = networkx.DiGraph()
+    digraph.add_nodes_from(graph.successor_lists)
+    digraph.add_edges_from(graph.edges)
+    return digraph
 
 
-def _joins_of(graph: Any, kinds: dict[str, str], fork: str, visiting: set[str]) -> set[str]:
+def _joins_of(graph: Adjacency, kinds: dict[str, str], fork: str, visiting: set[str]) -> set[str]:
     """The joins closing ``fork``: a nested fork's own join is skipped over."""
     if fork in visiting:
         return set()
