@@ -129,7 +129,8 @@ def prepare_run(
     params = dict(parameters or {})
     with run_scope():
         if validated is not None and validated.ok and validated.application is not None:
-            model, source_name, document = validated.application, validated.source, _document_of(application)
+            model, source_name = validated.application, validated.source
+            document = validated.document if validated.document is not None else _document_of(application)
         else:
             report, document, source_name = check_application(application, params, strict=strict, source=source)
             report.raise_for_errors()

@@ -57,6 +57,9 @@ class ValidationReport:
     application: Any = field(default=None, repr=False, compare=False)
     #: Every global name the application's mapping strings, links and globals use (``None``: not computed).
     used_globals: set[str] | None = field(default=None, repr=False, compare=False)
+    #: The JSON document validated (the ``{"application": ...}`` wrapper removed), when it was read.
+    document: Any = field(default=None, repr=False, compare=False)
+    _keys: set[tuple[str, str, str]] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def error(self, path: str, message: str, suggestion: str | None = None, *, subject: str | None = None) -> None:
         """Record an error at ``path`` (bracket form)."""
@@ -69,7 +72,10 @@ class ValidationReport:
     def add(self, problem: Problem) -> None:
         """Record a problem once (the same severity, path and message are kept only once)."""
         key = (problem.severity, problem.path, problem.message)
-        if all((p.severity, p.path, p.message) != key for p in self.problems):
+        if len(self._keys) != len(self.problems):  # the list was given or changed directly
+            self._keys = {(p.severity, p.path, p.message) for p in self.problems}
+        if key not in self._keys:
+            self._keys.add(key)
             self.problems.append(problem)
 
     @property

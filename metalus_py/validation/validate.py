@@ -91,6 +91,7 @@ def validate_document(
     report.used_globals = checks.used_globals
     if report.ok:
         report.application = application
+        report.document = document
     return report
 
 
