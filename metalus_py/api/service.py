@@ -99,17 +99,19 @@ def check_application(
     from metalus_py.base.exceptions import ApplicationError
 
     with run_scope():
+        parsed = False  # parse_json already refuses a document nested too deeply
         if isinstance(application, str):
             try:
                 document: Any = load_document(application)
             except ApplicationError:
                 return validate_file(application, parameters=parameters, strict=strict), None, application
-            source = source or application
+            source, parsed = source or application, True
         elif isinstance(application, Application):
             document, source = application.to_json_dict(), source or "<application>"
         else:
             document, source = dict(application), source or "<application>"
-        report = validate_document(document, source=source, parameters=dict(parameters or {}), strict=strict)
+        report = validate_document(document, source=source, parameters=dict(parameters or {}), strict=strict,
+                                   nesting_checked=parsed)
     return report, document, source
 
 

@@ -52,11 +52,13 @@ def validate_file(
     except ApplicationError as exc:
         report.error("", str(exc).removeprefix(f"{location}: "))
         return report
-    return validate_document(document, source=location, parameters=dict(parameters or {}), strict=strict)
+    return validate_document(document, source=location, parameters=dict(parameters or {}), strict=strict,
+                             nesting_checked=True)
 
 
 def validate_document(
-    document: Any, *, source: str, parameters: Mapping[str, Any], strict: bool = False
+    document: Any, *, source: str, parameters: Mapping[str, Any], strict: bool = False,
+    nesting_checked: bool = False,
 ) -> ValidationReport:
     """Every problem of an application document; nothing is run.
 
@@ -65,6 +67,8 @@ def validate_document(
         source: the file it came from (named in every problem; its folder holds ``pipelines/``).
         parameters: command-line parameters (``requiredParameters`` are checked against them).
         strict: unknown fields are errors instead of warnings.
+        nesting_checked: ``document`` comes from :func:`~metalus_py.model.loader.parse_json`, which
+            already refused documents nested too deeply.
 
     Returns:
         The report; ``report.raise_for_errors()`` raises when it holds an error.
@@ -73,7 +77,7 @@ def validate_document(
     document = unwrap_application(document)
     if isinstance(document, dict):  # secret-named globals never appear in what validation prints
         remember_secret_values(document.get("globals"), parameters)
-    too_deep = nesting_beyond_limit(document)
+    too_deep = None if nesting_checked else nesting_beyond_limit(document)
     if too_deep is not None:
         report.error("", too_deep, "flatten the deepest values")
         return report
