@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 import threading
+from dataclasses import replace
 from typing import Any, TextIO
 
+from metalus_py.base.secrets import redact_known, secrets_in_play
 from metalus_py.base.status import ExecutionStatus, StepStatus
 from metalus_py.events import EVENT_KINDS, RunEvent
 
@@ -195,10 +197,8 @@ def planned_steps(location: str, parameters: dict[str, Any]) -> dict[str, int]:
 
 def redacted_event(event: RunEvent) -> RunEvent:
     """The event with secrets removed from its error text and data (by type and by known value)."""
-    from dataclasses import replace
-
-    from metalus_py.base.secrets import redact_known
-
+    if not secrets_in_play():  # nothing to remove: no copy
+        return event
     return replace(event, error=redact_known(event.error), data=redact_known(event.data))
 
 

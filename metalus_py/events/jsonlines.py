@@ -9,6 +9,9 @@ from typing import IO, Any
 from metalus_py.base.local_files import open_text
 from metalus_py.events import RunEvent
 
+#: One encoder for every line (``json.dumps(..., default=str)`` would build one per event).
+_ENCODER = json.JSONEncoder(default=str)
+
 
 class JsonLinesEventLog:
     """A listener that appends every event to a JSON-lines file (flushed per event)."""
@@ -19,7 +22,7 @@ class JsonLinesEventLog:
         self._lock = threading.Lock()
 
     def on_event(self, event: RunEvent) -> None:
-        line = json.dumps(event.to_dict(), default=str)
+        line = _ENCODER.encode(event.to_dict())
         with self._lock:
             self._handle.write(line + "\n")
             self._handle.flush()
