@@ -224,8 +224,11 @@ def _keys(value: Any) -> set[str]:
 
 def all_link_names(document: Mapping[str, Any]) -> Iterable[str]:
     """Every GlobalLink name of the application and its executions."""
-    for globals_ in [document.get("globals"), *[e.get("globals") for e in document.get("executions") or []
-                                                 if isinstance(e, Mapping)]]:
+    executions = document.get("executions")
+    holders = [document, *(e for e in executions if isinstance(e, Mapping))] if isinstance(executions, list) else [
+        document]
+    for holder in holders:
+        globals_ = holder.get("globals")
         table = globals_.get("GlobalLinks") if isinstance(globals_, Mapping) else None
         if isinstance(table, Mapping):
             yield from (str(k) for k in table)

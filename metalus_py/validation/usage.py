@@ -93,7 +93,8 @@ def _check_global_use(application: Application, checker: PipelineChecker, runs: 
 def _global_keys(document: Mapping[str, Any]) -> set[str]:
     """Names defined in the globals of the application and of its executions."""
     names: set[str] = set()
-    for holder in [document, *(document.get("executions") or [])]:
+    executions = document.get("executions")
+    for holder in [document, *(executions if isinstance(executions, list) else [])]:
         globals_ = holder.get("globals") if isinstance(holder, Mapping) else None
         if isinstance(globals_, Mapping):
             names.update(str(k) for k in globals_)

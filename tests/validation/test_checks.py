@@ -448,3 +448,12 @@ def test_type_problems_inside_pipeline_files_and_inline_groups(check: Check, tmp
     assert find(report, "executions[1].pipelineIds[1] -> pipelines/Listed.json", "expected a pipeline as a JSON object")
     assert find(report, "executions[0].pipelines[0].steps[1].params[0].value.steps[0].params", "expected a list")
     assert len(report.errors) == 4, report.format()
+
+
+@pytest.mark.parametrize("executions", [True, 3, "E", None])
+def test_executions_of_the_wrong_type_are_reported_not_raised(executions: object) -> None:
+    from metalus_py.validation.validate import validate_document
+
+    report = validate_document({"executions": executions, "pipelines": []}, source="app.json", parameters={})
+    assert not report.ok
+    assert any(p.path.startswith("executions") for p in report.errors)
