@@ -225,9 +225,9 @@ class StoreJournal:
         except Exception:  # noqa: BLE001 - the step stays RUNNING under this owner: it runs again on resume
             _LOG.warning("step %s: could not record its failed write", key, exc_info=True)
 
-    def _raise_write_error(self, execution_key: str) -> None:
+    def _raise_write_error(self, execution_key: str, *, forget: bool = False) -> None:
         with self._lock:
-            failure = self._write_errors.get(execution_key)
+            failure = self._write_errors.pop(execution_key, None) if forget else self._write_errors.get(execution_key)
         if failure is not None:
             message, cause = failure
             raise StepOutputError(message, cause=cause) from cause
@@ -239,7 +239,7 @@ class StoreJournal:
             StepOutputError: the output of a step of this execution could not be stored.
         """
         self._writer.wait()
-        self._raise_write_error(execution_key)
+        self._raise_write_error(execution_key, forget=True)  # reported once: the execution ends with it
 
     def flush(self) -> None:
         """Record the completions still queued, once the outputs being written are stored (the run,
