@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from typing import Any
@@ -10,6 +11,8 @@ from metalus_py.base.exceptions import PipelineException
 from metalus_py.base.loaded_modules import loaded
 from metalus_py.base.records import StepRecord, error_info
 from metalus_py.base.secrets import Secret, known_secrets
+from metalus_py.base.status import StepStatus as RecordStatus
+from metalus_py.durable.background import BackgroundWriter, StepOutputError, frozen_frames
 from metalus_py.durable.completions import CompletionBuffer
 from metalus_py.state import ArtifactStore, ClaimOutcome, StateStore, StepCompletion, StepStatus
 from metalus_py.state.errors import ClaimLostError, StaleArtifactError
@@ -38,6 +41,13 @@ class StoreJournal:
     A step's completion is recorded once its outputs are durable, with the next claim (one round
     trip for both) or within ``max_delay`` seconds (:mod:`metalus_py.durable.completions`);
     :meth:`flush` records what is left.
+
+    Eager frames (:mod:`metalus_py.durable.background`) are written on a writer thread while the
+    run goes on; their completion is queued once the write has finished. A failed background
+    write records the step ERROR in the store and in its record, and fails the step's execution:
+    the execution's next :meth:`begin` raises :class:`StepOutputError` naming the step and the
+    cause, and so does :meth:`settle` (called when an execution ends), whichever comes first.
+    :meth:`flush` and :meth:`end_unfinished` wait for the writes first.
     """
 
     def __init__(
@@ -54,8 +64,11 @@ class StoreJournal:
         self.restored = 0
         self.executed = 0
         self._completions = CompletionBuffer(store, run_id=run_id, owner=owner, max_delay=max_delay)
+        self._writer = BackgroundWriter(f"artifacts-{run_id}")
+        self._write_errors: dict[str, tuple[str, Exception]] = {}  # execution key -> (message, cause)
 
     def begin(self, key: StepKey, record: StepRecord, *, persist: bool) -> StepResponse | None:
+        self._raise_write_error(key.execution_key)
         done = self._completions.take()  # recorded in the claim's round trip
         try:
             claim = self.store.claim_step(
@@ -153,21 +166,85 @@ class StoreJournal:
         if persist and self.artifacts is not None and not _holds_secret(response):
             # An output holding a secret is not persisted (it could only be restored redacted):
             # the step runs again on resume (DESIGN §14).
+            frames = frozen_frames(response)
+            if frames is not None:  # eager frames: written while the next step runs
+                self._persist_later(key, record, frames)
+                return None
             output_ref = self.artifacts.persist_step_output(
                 execution_key=key.execution_key, pipeline_id=key.pipeline_id, step_path=key.path,
                 primary=response.primary_return, named=response.named_returns,
             )
             replacement = _streamed(response, output_ref, self.artifacts)
-        self._completions.add(StepCompletion(
-            execution_key=key.execution_key, pipeline_id=key.pipeline_id, step_path=key.path, output_ref=output_ref,
-            named_return_keys=tuple(str(k) for k in response.named_returns or ()),
-            metrics=summarize_value(record.metrics), ended_at=iso_timestamp(self.store.now()),
-        ))
+        self._completions.add(dataclasses.replace(self._completion(key, record, response), output_ref=output_ref))
         self._release(key)
         return replacement
 
+    def _completion(self, key: StepKey, record: StepRecord, response: StepResponse) -> StepCompletion:
+        """The step's completion as of now (its output reference is set once it is stored)."""
+        return StepCompletion(
+            execution_key=key.execution_key, pipeline_id=key.pipeline_id, step_path=key.path,
+            named_return_keys=tuple(str(k) for k in response.named_returns or ()),
+            metrics=summarize_value(record.metrics), ended_at=iso_timestamp(self.store.now()),
+        )
+
+    def _persist_later(self, key: StepKey, record: StepRecord, frames: StepResponse) -> None:
+        """Write the step's frames on the writer thread; queue its completion once they are durable."""
+        assert self.artifacts is not None
+        artifacts, completion = self.artifacts, self._completion(key, record, frames)
+
+        def write() -> None:
+            try:
+                output_ref = artifacts.persist_step_output(
+                    execution_key=key.execution_key, pipeline_id=key.pipeline_id, step_path=key.path,
+                    primary=frames.primary_return, named=frames.named_returns,
+                )
+            except Exception as exc:  # noqa: BLE001 - reported by the execution's next begin or settle
+                self._write_failed(key, record, exc)
+                return
+            self._completions.add(dataclasses.replace(completion, output_ref=output_ref))
+            self._release(key)
+
+        self._writer.submit(write)
+
+    def _write_failed(self, key: StepKey, record: StepRecord, cause: Exception) -> None:
+        """Record a step whose background write failed as ERROR; its execution fails at the next call."""
+        message = f"the output of step {key} could not be stored: {type(cause).__name__}: {cause}"
+        _LOG.error("run %s: %s", self.run_id, message)
+        info = error_info(StepOutputError(message, step_id=record.step_id, pipeline_id=key.pipeline_id, cause=cause))
+        record.status, record.error = RecordStatus.ERROR, info
+        with self._lock:
+            self._write_errors.setdefault(key.execution_key, (message, cause))
+        if not self._release(key):
+            return
+        try:
+            self.store.fail_step(
+                run_id=self.run_id, execution_key=key.execution_key, pipeline_id=key.pipeline_id,
+                step_path=key.path, owner=self.owner, error=info.stored(), status=StepStatus.ERROR,
+                metrics=summarize_value(record.metrics),
+            )
+        except Exception:  # noqa: BLE001 - the step stays RUNNING under this owner: it runs again on resume
+            _LOG.warning("step %s: could not record its failed write", key, exc_info=True)
+
+    def _raise_write_error(self, execution_key: str, *, forget: bool = False) -> None:
+        with self._lock:
+            failure = self._write_errors.pop(execution_key, None) if forget else self._write_errors.get(execution_key)
+        if failure is not None:
+            message, cause = failure
+            raise StepOutputError(message, cause=cause) from cause
+
+    def settle(self, execution_key: str) -> None:
+        """Wait for the outputs still being written (an execution is ending).
+
+        Raises:
+            StepOutputError: the output of a step of this execution could not be stored.
+        """
+        self._writer.wait()
+        self._raise_write_error(execution_key, forget=True)  # reported once: the execution ends with it
+
     def flush(self) -> None:
-        """Record the completions still queued (the run, or this worker's task, is ending)."""
+        """Record the completions still queued, once the outputs being written are stored (the run,
+        or this worker's task, is ending)."""
+        self._writer.drain()
         try:
             self._completions.flush()
         except ClaimLostError as exc:

@@ -218,7 +218,22 @@ _CLOSING_EVENTS: dict[str, str] = {
 }
 
 
+def _settle(outcome: ExecutionOutcome, services: RunServices, spec: ExecutionSpec) -> None:
+    """Wait for the step outputs the journal still writes; a failed write fails the execution."""
+    settle = getattr(services.journal, "settle", None)
+    if settle is None:
+        return
+    try:
+        settle(spec.key)
+    except Exception as exc:
+        if outcome.status in (ExecutionStatus.ERROR, ExecutionStatus.KILLED):
+            return  # ended by an earlier failure: that one is the reason
+        outcome.status, outcome.error = ExecutionStatus.ERROR, error_info(exc)
+        outcome.reason = outcome.error.message
+
+
 def _close(outcome: ExecutionOutcome, services: RunServices, spec: ExecutionSpec) -> ExecutionOutcome:
+    _settle(outcome, services, spec)
     outcome.ended_at = now()
     if not services.events.active:  # no listener: no event to build
         return outcome
