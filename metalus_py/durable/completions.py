@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
+from metalus_py.durable.periodic import PeriodicFlush
 from metalus_py.state import StateStore, StepCompletion
 from metalus_py.state.errors import ClaimLostError
 
@@ -31,15 +31,14 @@ class CompletionBuffer:
         self._pending: list[StepCompletion] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()  # flush waits for a background write in flight
-        self._flusher: threading.Thread | None = None
+        self._flusher = PeriodicFlush(f"completions-{run_id}", max_delay, pending=lambda: bool(self._pending),
+                                      flush=self.flush, on_error=self._flush_failed)
 
     def add(self, completion: StepCompletion) -> None:
         """Queue a completion (its outputs are durable already)."""
         with self._lock:
             self._pending.append(completion)
-            if self._flusher is None:
-                self._flusher = threading.Thread(target=self._loop, name=f"completions-{self.run_id}", daemon=True)
-                self._flusher.start()
+        self._flusher.wake()
 
     def take(self) -> list[StepCompletion]:
         """Remove and return every queued completion (the caller records them, e.g. with a claim)."""
@@ -71,22 +70,8 @@ class CompletionBuffer:
                 self.put_back(pending)
                 raise
 
-    def _loop(self) -> None:
-        """Flush every ``max_delay`` seconds while completions come; end after a quiet second."""
-        idle = 0.0
-        while True:
-            time.sleep(self.max_delay)
-            with self._lock:
-                if not self._pending:
-                    idle += self.max_delay
-                    if idle >= 1.0:
-                        self._flusher = None
-                        return
-                    continue
-            idle = 0.0
-            try:
-                self.flush()
-            except ClaimLostError as exc:
-                _LOG.warning("run %s: a step completion could not be recorded: %s", self.run_id, exc)
-            except Exception:  # a timed flush never ends the run; the final flush reports failures
-                _LOG.exception("recording step completions of run %s failed", self.run_id)
+    def _flush_failed(self, error: Exception) -> None:
+        if isinstance(error, ClaimLostError):
+            _LOG.warning("run %s: a step completion could not be recorded: %s", self.run_id, error)
+        else:  # the completions are queued again: the next claim or the run's end writes them
+            _LOG.exception("recording step completions of run %s failed", self.run_id, exc_info=error)

@@ -8,6 +8,7 @@ import time
 
 from metalus_py.base.keys import instance_key
 from metalus_py.base.status import ExecutionStatus, PipelineStatus
+from metalus_py.durable.periodic import PeriodicFlush
 from metalus_py.events import RunEvent
 from metalus_py.state import StateStore
 
@@ -53,7 +54,8 @@ class StoreRecorder:
         self._pending: list[dict[str, object]] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()  # one writer at a time keeps sequence numbers in event order
-        self._flusher: threading.Thread | None = None
+        self._flusher = PeriodicFlush(f"events-{run_id}", max_delay, pending=lambda: bool(self._pending),
+                                      flush=self.flush, on_error=self._flush_failed)
         self._written: set[int] = set()
 
     def written(self, seq: int) -> bool:
@@ -70,32 +72,16 @@ class StoreRecorder:
             if pending:
                 self._written.update(self.store.append_events(run_id=self.run_id, events=pending))
 
-    def _flush_loop(self) -> None:
-        """Write buffered events every ``max_delay`` seconds; end after a quiet second."""
-        idle = 0.0
-        while True:
-            time.sleep(self.max_delay)
-            with self._lock:
-                if not self._pending:
-                    idle += self.max_delay
-                    if idle >= 1.0:
-                        self._flusher = None
-                        return
-                    continue
-            idle = 0.0
-            try:
-                self.flush()
-            except Exception:  # a timed flush never ends the run; the final flush reports failures
-                _LOG.exception("writing buffered events of run %s failed", self.run_id)
+    def _flush_failed(self, error: Exception) -> None:
+        # A timed flush never ends the run; the final flush reports failures.
+        _LOG.exception("writing buffered events of run %s failed", self.run_id, exc_info=error)
 
     def on_event(self, event: RunEvent) -> None:
         with self._lock:
             self._pending.append(event.to_dict())
             full = len(self._pending) >= self.batch_size
             due = self.flush_every is None or time.monotonic() - self._flushed_at >= self.flush_every
-            if self._flusher is None:
-                self._flusher = threading.Thread(target=self._flush_loop, name=f"events-{self.run_id}", daemon=True)
-                self._flusher.start()
+        self._flusher.wake()
         if full or (due and not event.kind.startswith("step_")):
             self.flush()
         if event.kind.startswith("execution_") and event.execution_id is not None:
