@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from metalus_py.base.acyclic import is_acyclic
+
 
 class Adjacency:
     """A directed graph as successor lists, in the order nodes and edges were added."""
@@ -46,17 +48,5 @@ class Adjacency:
         return found
 
     def is_acyclic(self) -> bool:
-        """True when no node can reach itself (Kahn's topological sort consumes every node)."""
-        incoming = dict.fromkeys(self.successor_lists, 0)
-        for _, child in self.edges:
-            incoming[child] += 1
-        ready = [node for node, count in incoming.items() if count == 0]
-        seen = 0
-        while ready:
-            node = ready.pop()
-            seen += 1
-            for child in self.successor_lists[node]:
-                incoming[child] -= 1
-                if incoming[child] == 0:
-                    ready.append(child)
-        return seen == len(self.successor_lists)
+        """True when no node can reach itself."""
+        return is_acyclic(self.successor_lists)

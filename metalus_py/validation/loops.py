@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from metalus_py.base.acyclic import is_acyclic
 from metalus_py.base.problems import ValidationReport
 from metalus_py.model.pipeline import Pipeline, PipelineStep
 from metalus_py.validation.shapes import at
@@ -55,22 +56,8 @@ def check_loops(pipeline: Pipeline, prefix: str, report: ValidationReport) -> No
 
 
 def _acyclic(steps: dict[str, PipelineStep]) -> bool:
-    """True when no step can reach itself again (Kahn's topological sort consumes every step)."""
-    targets = {sid: [t for t in _normal_successors(step) if t in steps] for sid, step in steps.items()}
-    incoming = dict.fromkeys(steps, 0)
-    for outs in targets.values():
-        for target in outs:
-            incoming[target] += 1
-    ready = [sid for sid, count in incoming.items() if count == 0]
-    seen = 0
-    while ready:
-        sid = ready.pop()
-        seen += 1
-        for target in targets[sid]:
-            incoming[target] -= 1
-            if incoming[target] == 0:
-                ready.append(target)
-    return seen == len(steps)
+    """True when no step can reach itself again."""
+    return is_acyclic({sid: [t for t in _normal_successors(step) if t in steps] for sid, step in steps.items()})
 
 
 def _leaves(step: PipelineStep, members: set[str], steps: dict[str, PipelineStep]) -> bool:

@@ -65,3 +65,12 @@ def test_running_a_fork_and_join_plan_does_not_import_networkx(tmp_path: Path) -
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert json.loads(done.stdout.strip().splitlines()[-1]) == ["COMPLETE", False]
+
+
+def test_is_acyclic_on_plain_successor_lists() -> None:
+    from metalus_py.base.acyclic import is_acyclic
+
+    assert is_acyclic({})
+    assert is_acyclic({"a": ["b", "c"], "b": ["c"], "c": []})
+    assert not is_acyclic({"a": ["a"]})
+    assert not is_acyclic({"a": ["b"], "b": ["c"], "c": ["a"], "d": []})
